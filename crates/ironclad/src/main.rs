@@ -1,0 +1,3 @@
+//! The ironclad binary.
+
+fn main() {}

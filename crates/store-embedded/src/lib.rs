@@ -1,0 +1,1 @@
+//! ironclad's embedded store.

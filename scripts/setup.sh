@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs everything ironclad needs to build and test on a fresh Debian
+# machine. Idempotent: packages already present are skipped, so running it on
+# every CI run costs a dpkg query and nothing more.
+set -euo pipefail
+
+# Build: etcd-client (the crate) compiles etcd's protobufs with protoc.
+# Test/bench: a real etcd v3 (server + etcdctl) started on loopback.
+PACKAGES=(
+  protobuf-compiler libprotobuf-dev
+  etcd-server etcd-client
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Debian's etcd-server package enables a system etcd on :2379; our tests and
+  # benchmarks start their own members on free ports and must not race it.
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet etcd 2>/dev/null; then
+    $SUDO systemctl disable --now etcd >/dev/null 2>&1 || true
+  fi
+else
+  echo "setup: all packages present"
+fi
