@@ -45,7 +45,10 @@ pub struct Fixture {
 impl Fixture {
     /// A fixture from a store and its guard.
     pub fn new(store: Arc<dyn Store>, guard: impl Any + Send) -> Self {
-        Fixture { store, guard: Box::new(guard) }
+        Fixture {
+            store,
+            guard: Box::new(guard),
+        }
     }
 }
 

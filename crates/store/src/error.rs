@@ -38,7 +38,9 @@ pub enum Error {
     #[error("invalid request: {0}")]
     InvalidRequest(String),
     /// The on-disk data was written by a newer, unknown format.
-    #[error("data directory {path} has format version {found}, newer than this binary's {supported}; upgrade ironclad")]
+    #[error(
+        "data directory {path} has format version {found}, newer than this binary's {supported}; upgrade ironclad"
+    )]
     UnsupportedFormat {
         /// The data file.
         path: String,
@@ -63,8 +65,14 @@ pub enum Error {
 
 impl Error {
     /// A backend error wrapping its cause.
-    pub fn backend(message: impl Into<String>, source: impl std::error::Error + Send + Sync + 'static) -> Self {
-        Error::Backend { message: message.into(), source: Some(Box::new(source)) }
+    pub fn backend(
+        message: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Error::Backend {
+            message: message.into(),
+            source: Some(Box::new(source)),
+        }
     }
 }
 

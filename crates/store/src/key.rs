@@ -82,7 +82,10 @@ impl KeyRange {
         let mut start = key.to_vec();
         start.push(0);
         let end = self.end().unwrap_or_default();
-        KeyRange::Interval { start: start.into(), end: end.into() }
+        KeyRange::Interval {
+            start: start.into(),
+            end: end.into(),
+        }
     }
 
     /// Refuses ranges no backend can serve: an empty single key.

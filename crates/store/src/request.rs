@@ -22,7 +22,13 @@ pub struct RangeRequest {
 impl RangeRequest {
     /// A read of `range` at the current revision.
     pub fn new(range: KeyRange) -> Self {
-        RangeRequest { range, revision: None, limit: None, count_only: false, keys_only: false }
+        RangeRequest {
+            range,
+            revision: None,
+            limit: None,
+            count_only: false,
+            keys_only: false,
+        }
     }
 
     /// Read as of a past revision.
@@ -127,23 +133,43 @@ pub struct Compare {
 impl Compare {
     /// `key`'s mod revision `op` `rev`.
     pub fn mod_revision(key: impl Into<Bytes>, op: CompareOp, rev: Revision) -> Self {
-        Compare { key: key.into(), op, target: CompareTarget::ModRevision(rev) }
+        Compare {
+            key: key.into(),
+            op,
+            target: CompareTarget::ModRevision(rev),
+        }
     }
     /// `key`'s create revision `op` `rev`.
     pub fn create_revision(key: impl Into<Bytes>, op: CompareOp, rev: Revision) -> Self {
-        Compare { key: key.into(), op, target: CompareTarget::CreateRevision(rev) }
+        Compare {
+            key: key.into(),
+            op,
+            target: CompareTarget::CreateRevision(rev),
+        }
     }
     /// `key`'s version `op` `v`.
     pub fn version(key: impl Into<Bytes>, op: CompareOp, v: i64) -> Self {
-        Compare { key: key.into(), op, target: CompareTarget::Version(v) }
+        Compare {
+            key: key.into(),
+            op,
+            target: CompareTarget::Version(v),
+        }
     }
     /// `key`'s value `op` `value`.
     pub fn value(key: impl Into<Bytes>, op: CompareOp, value: impl Into<Bytes>) -> Self {
-        Compare { key: key.into(), op, target: CompareTarget::Value(value.into()) }
+        Compare {
+            key: key.into(),
+            op,
+            target: CompareTarget::Value(value.into()),
+        }
     }
     /// `key`'s lease `op` `lease`.
     pub fn lease(key: impl Into<Bytes>, op: CompareOp, lease: i64) -> Self {
-        Compare { key: key.into(), op, target: CompareTarget::Lease(lease) }
+        Compare {
+            key: key.into(),
+            op,
+            target: CompareTarget::Lease(lease),
+        }
     }
     /// The key does not exist.
     pub fn absent(key: impl Into<Bytes>) -> Self {
@@ -199,15 +225,28 @@ pub enum Op {
 impl Op {
     /// A put with no lease.
     pub fn put(key: impl Into<Bytes>, value: impl Into<Bytes>) -> Self {
-        Op::Put { key: key.into(), value: value.into(), lease: 0, prev_kv: false }
+        Op::Put {
+            key: key.into(),
+            value: value.into(),
+            lease: 0,
+            prev_kv: false,
+        }
     }
     /// A put attached to a lease.
     pub fn put_with_lease(key: impl Into<Bytes>, value: impl Into<Bytes>, lease: i64) -> Self {
-        Op::Put { key: key.into(), value: value.into(), lease, prev_kv: false }
+        Op::Put {
+            key: key.into(),
+            value: value.into(),
+            lease,
+            prev_kv: false,
+        }
     }
     /// A delete of one key.
     pub fn delete(key: impl Into<Bytes>) -> Self {
-        Op::Delete { range: KeyRange::Key(key.into()), prev_kv: false }
+        Op::Delete {
+            range: KeyRange::Key(key.into()),
+            prev_kv: false,
+        }
     }
     /// A read of one key.
     pub fn get(key: impl Into<Bytes>) -> Self {

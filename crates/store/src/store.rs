@@ -86,7 +86,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// Reads one key at the current revision.
     async fn get(&self, key: &[u8]) -> Result<Option<KeyValue>> {
-        let resp = self.range(RangeRequest::new(KeyRange::key(Bytes::copy_from_slice(key)))).await?;
+        let resp = self
+            .range(RangeRequest::new(KeyRange::key(Bytes::copy_from_slice(
+                key,
+            ))))
+            .await?;
         Ok(resp.kvs.into_iter().next())
     }
 
@@ -107,12 +111,15 @@ pub trait Store: Send + Sync + 'static {
 
     /// Deletes a range; returns how many keys went.
     async fn delete(&self, range: KeyRange) -> Result<DeleteResponse> {
-        let resp = self.txn(Txn::new().and_then([Op::Delete { range, prev_kv: false }])).await?;
+        let resp = self
+            .txn(Txn::new().and_then([Op::Delete {
+                range,
+                prev_kv: false,
+            }]))
+            .await?;
         match resp.responses.into_iter().next() {
             Some(OpResponse::Delete(d)) => Ok(d),
             other => Err(Error::Unavailable(format!("delete answered {other:?}"))),
         }
     }
 }
-
-

@@ -25,7 +25,12 @@ pub struct WatchRequest {
 impl WatchRequest {
     /// Watch `range` from now.
     pub fn new(range: KeyRange) -> Self {
-        WatchRequest { range, start_revision: None, prev_kv: false, progress_notify: false }
+        WatchRequest {
+            range,
+            start_revision: None,
+            prev_kv: false,
+            progress_notify: false,
+        }
     }
     /// Deliver events from revision `rev` on (inclusive).
     pub fn from_revision(mut self, rev: Revision) -> Self {

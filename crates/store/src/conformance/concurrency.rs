@@ -23,7 +23,11 @@ pub async fn cas_race_one_winner_per_round(s: Arc<dyn Store>) {
                 for round in 0..ROUNDS {
                     barrier.wait().await;
                     let txn = Txn::new()
-                        .when([Compare::value("/cas", CompareOp::Equal, format!("round-{round}"))])
+                        .when([Compare::value(
+                            "/cas",
+                            CompareOp::Equal,
+                            format!("round-{round}"),
+                        )])
                         .and_then([Op::put("/cas", format!("round-{}", round + 1))]);
                     if s.txn(txn).await.unwrap().succeeded {
                         wins.push((round, id));
@@ -40,7 +44,11 @@ pub async fn cas_race_one_winner_per_round(s: Arc<dyn Store>) {
     }
     wins.sort();
     let rounds: Vec<_> = wins.iter().map(|(r, _)| *r).collect();
-    assert_eq!(rounds, (0..ROUNDS).collect::<Vec<_>>(), "one winner per round: {wins:?}");
+    assert_eq!(
+        rounds,
+        (0..ROUNDS).collect::<Vec<_>>(),
+        "one winner per round: {wins:?}"
+    );
     let kv = s.get(b"/cas").await.unwrap().expect("present");
     assert_eq!(kv.value.as_ref(), format!("round-{ROUNDS}").as_bytes());
     assert_eq!(kv.version as usize, ROUNDS + 1);
@@ -60,7 +68,12 @@ pub async fn concurrent_writers_unique_revisions_and_gapless_watch(s: Arc<dyn St
             tokio::spawn(async move {
                 let mut revs = Vec::new();
                 for i in 0..50 {
-                    revs.push(s.put(format!("/cw/{t}/{i}").as_bytes(), b"v").await.unwrap().revision);
+                    revs.push(
+                        s.put(format!("/cw/{t}/{i}").as_bytes(), b"v")
+                            .await
+                            .unwrap()
+                            .revision,
+                    );
                 }
                 revs
             })
@@ -72,6 +85,10 @@ pub async fn concurrent_writers_unique_revisions_and_gapless_watch(s: Arc<dyn St
             assert!(all.insert(r), "revision {r} given twice");
         }
     }
-    let seen: Vec<_> = next_events(&mut w, all.len()).await.iter().map(|e| e.kv.mod_revision).collect();
+    let seen: Vec<_> = next_events(&mut w, all.len())
+        .await
+        .iter()
+        .map(|e| e.kv.mod_revision)
+        .collect();
     assert_eq!(seen, all.into_iter().collect::<Vec<_>>());
 }

@@ -14,14 +14,20 @@ pub async fn put_get_and_versions(s: Arc<dyn Store>) {
     assert_eq!(r1.prev_kv, None);
     let kv = s.get(b"/a").await.unwrap().expect("key present");
     assert_eq!((kv.value.as_ref(), kv.version), (&b"one"[..], 1));
-    assert_eq!((kv.create_revision, kv.mod_revision), (r1.revision, r1.revision));
+    assert_eq!(
+        (kv.create_revision, kv.mod_revision),
+        (r1.revision, r1.revision)
+    );
 
     let r2 = s.put(b"/a", b"two").await.unwrap();
     assert!(r2.revision > r1.revision);
     assert_eq!(r2.prev_kv.expect("prev kv").value, b("one"));
     let kv = s.get(b"/a").await.unwrap().expect("key present");
     assert_eq!((kv.value.as_ref(), kv.version), (&b"two"[..], 2));
-    assert_eq!((kv.create_revision, kv.mod_revision), (r1.revision, r2.revision));
+    assert_eq!(
+        (kv.create_revision, kv.mod_revision),
+        (r1.revision, r2.revision)
+    );
     assert_eq!(s.status().await.unwrap().revision, r2.revision);
 }
 
@@ -29,7 +35,10 @@ pub async fn put_get_and_versions(s: Arc<dyn Store>) {
 pub async fn get_missing_key(s: Arc<dyn Store>) {
     assert_eq!(s.get(b"/nope").await.unwrap(), None);
     let w = s.put(b"/x", b"1").await.unwrap();
-    let resp = s.range(RangeRequest::new(KeyRange::key("/nope"))).await.unwrap();
+    let resp = s
+        .range(RangeRequest::new(KeyRange::key("/nope")))
+        .await
+        .unwrap();
     assert!(resp.kvs.is_empty());
     assert_eq!((resp.count, resp.more), (0, false));
     assert_eq!(resp.revision, w.revision);
@@ -45,7 +54,10 @@ pub async fn range_prefix_order_limit_and_pages(s: Arc<dyn Store>) {
     s.put(b"/p", b"not under the prefix").await.unwrap();
     s.put(b"/q/00", b"neither").await.unwrap();
 
-    let all = s.range(RangeRequest::new(KeyRange::prefix("/p/"))).await.unwrap();
+    let all = s
+        .range(RangeRequest::new(KeyRange::prefix("/p/")))
+        .await
+        .unwrap();
     let keys: Vec<_> = all.kvs.iter().map(|kv| kv.key.clone()).collect();
     let want: Vec<_> = (0..25).map(|i| b(format!("/p/{i:02}"))).collect();
     assert_eq!(keys, want);
@@ -74,19 +86,35 @@ pub async fn range_interval_keys_only_count_only(s: Arc<dyn Store>) {
     for k in ["/i/a", "/i/b", "/i/c", "/i/d"] {
         s.put(k.as_bytes(), b"value").await.unwrap();
     }
-    let iv = KeyRange::Interval { start: b("/i/b"), end: b("/i/d") };
+    let iv = KeyRange::Interval {
+        start: b("/i/b"),
+        end: b("/i/d"),
+    };
     let resp = s.range(RangeRequest::new(iv.clone())).await.unwrap();
     let keys: Vec<_> = resp.kvs.iter().map(|kv| kv.key.clone()).collect();
     assert_eq!(keys, vec![b("/i/b"), b("/i/c")]);
 
-    let open = KeyRange::Interval { start: b("/i/c"), end: b("") };
+    let open = KeyRange::Interval {
+        start: b("/i/c"),
+        end: b(""),
+    };
     assert_eq!(s.range(RangeRequest::new(open)).await.unwrap().count, 2);
 
-    let ko = s.range(RangeRequest::new(iv.clone()).keys_only()).await.unwrap();
+    let ko = s
+        .range(RangeRequest::new(iv.clone()).keys_only())
+        .await
+        .unwrap();
     assert_eq!(ko.kvs.len(), 2);
-    assert!(ko.kvs.iter().all(|kv| kv.value.is_empty() && kv.version == 1));
+    assert!(
+        ko.kvs
+            .iter()
+            .all(|kv| kv.value.is_empty() && kv.version == 1)
+    );
 
-    let co = s.range(RangeRequest::new(KeyRange::prefix("/i/")).count_only()).await.unwrap();
+    let co = s
+        .range(RangeRequest::new(KeyRange::prefix("/i/")).count_only())
+        .await
+        .unwrap();
     assert_eq!((co.count, co.kvs.len()), (4, 0));
 }
 
@@ -100,15 +128,27 @@ pub async fn range_at_past_revisions(s: Arc<dyn Store>) {
 
     let at = |rev| RangeRequest::new(KeyRange::prefix("/h/")).at_revision(rev);
     let v = |resp: crate::RangeResponse| {
-        resp.kvs.iter().map(|kv| (kv.key.clone(), kv.value.clone())).collect::<Vec<_>>()
+        resp.kvs
+            .iter()
+            .map(|kv| (kv.key.clone(), kv.value.clone()))
+            .collect::<Vec<_>>()
     };
-    assert_eq!(v(s.range(at(r1)).await.unwrap()), vec![(b("/h/k"), b("v1"))]);
-    assert_eq!(v(s.range(at(r2)).await.unwrap()), vec![(b("/h/k"), b("v2"))]);
+    assert_eq!(
+        v(s.range(at(r1)).await.unwrap()),
+        vec![(b("/h/k"), b("v1"))]
+    );
+    assert_eq!(
+        v(s.range(at(r2)).await.unwrap()),
+        vec![(b("/h/k"), b("v2"))]
+    );
     assert_eq!(
         v(s.range(at(r3)).await.unwrap()),
         vec![(b("/h/k"), b("v2")), (b("/h/other"), b("o"))]
     );
-    assert_eq!(v(s.range(at(r4)).await.unwrap()), vec![(b("/h/other"), b("o"))]);
+    assert_eq!(
+        v(s.range(at(r4)).await.unwrap()),
+        vec![(b("/h/other"), b("o"))]
+    );
     let old = s.range(at(r1)).await.unwrap();
     assert_eq!(old.kvs[0].mod_revision, r1);
     assert_eq!(old.kvs[0].version, 1);
@@ -117,7 +157,9 @@ pub async fn range_at_past_revisions(s: Arc<dyn Store>) {
 /// Reading ahead of the store fails clearly.
 pub async fn range_future_revision_fails(s: Arc<dyn Store>) {
     let rev = s.put(b"/f", b"1").await.unwrap().revision;
-    let err = s.range(RangeRequest::new(KeyRange::key("/f")).at_revision(rev + 100)).await;
+    let err = s
+        .range(RangeRequest::new(KeyRange::key("/f")).at_revision(rev + 100))
+        .await;
     assert!(matches!(err, Err(Error::FutureRevision { .. })), "{err:?}");
 }
 
@@ -131,7 +173,13 @@ pub async fn delete_prefix_one_revision(s: Arc<dyn Store>) {
     let del = s.delete(KeyRange::prefix("/d/")).await.unwrap();
     assert_eq!(del.deleted, 5);
     assert_eq!(s.status().await.unwrap().revision, del.revision);
-    assert_eq!(s.range(RangeRequest::new(KeyRange::prefix("/d/"))).await.unwrap().count, 0);
+    assert_eq!(
+        s.range(RangeRequest::new(KeyRange::prefix("/d/")))
+            .await
+            .unwrap()
+            .count,
+        0
+    );
     assert!(s.get(b"/dz").await.unwrap().is_some());
 
     let again = s.delete(KeyRange::prefix("/d/")).await.unwrap();
@@ -171,5 +219,8 @@ pub async fn value_size_limit(s: Arc<dyn Store>) {
 
     let ok = vec![9u8; 1024 * 1024];
     s.put(b"/big", &ok).await.unwrap();
-    assert_eq!(s.get(b"/big").await.unwrap().expect("present").value.len(), ok.len());
+    assert_eq!(
+        s.get(b"/big").await.unwrap().expect("present").value.len(),
+        ok.len()
+    );
 }

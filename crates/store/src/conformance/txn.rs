@@ -3,15 +3,15 @@
 use std::sync::Arc;
 
 use super::b;
-use crate::{
-    Compare, CompareOp, KeyRange, Op, OpResponse, RangeRequest, Store, Txn, WatchRequest,
-};
+use crate::{Compare, CompareOp, KeyRange, Op, OpResponse, RangeRequest, Store, Txn, WatchRequest};
 
 /// Each compare target and operator decides the branch as etcd does.
 pub async fn txn_compare_targets(s: Arc<dyn Store>) {
     let p = s.put(b"/t/k", b"val").await.unwrap().revision;
     let lease = s.lease_grant(60).await.unwrap().id;
-    s.txn(Txn::new().and_then([Op::put_with_lease("/t/l", "x", lease)])).await.unwrap();
+    s.txn(Txn::new().and_then([Op::put_with_lease("/t/l", "x", lease)]))
+        .await
+        .unwrap();
     let k = || b("/t/k");
     let cases = [
         (Compare::mod_revision(k(), CompareOp::Equal, p), true),
@@ -35,13 +35,20 @@ pub async fn txn_compare_targets(s: Arc<dyn Store>) {
     ];
     for (cmp, want) in cases {
         let resp = s
-            .txn(Txn::new().when([cmp.clone()]).and_then([Op::get(k())]).or_else([]))
+            .txn(
+                Txn::new()
+                    .when([cmp.clone()])
+                    .and_then([Op::get(k())])
+                    .or_else([]),
+            )
             .await
             .unwrap();
         assert_eq!(resp.succeeded, want, "{cmp:?}");
         assert_eq!(resp.responses.len(), usize::from(want), "{cmp:?}");
         if want {
-            let OpResponse::Range(r) = &resp.responses[0] else { panic!("{resp:?}") };
+            let OpResponse::Range(r) = &resp.responses[0] else {
+                panic!("{resp:?}")
+            };
             assert_eq!(r.kvs[0].value, b("val"));
         }
     }
@@ -51,7 +58,10 @@ pub async fn txn_compare_targets(s: Arc<dyn Store>) {
 /// sees them at that revision.
 pub async fn txn_multi_op_single_revision(s: Arc<dyn Store>) {
     s.put(b"/m/gone", b"x").await.unwrap();
-    let mut w = s.watch(WatchRequest::new(KeyRange::prefix("/m/"))).await.unwrap();
+    let mut w = s
+        .watch(WatchRequest::new(KeyRange::prefix("/m/")))
+        .await
+        .unwrap();
     let resp = s
         .txn(Txn::new().and_then([
             Op::put("/m/a", "1"),
@@ -64,10 +74,19 @@ pub async fn txn_multi_op_single_revision(s: Arc<dyn Store>) {
     assert!(resp.succeeded);
     let rev = resp.revision;
     for k in ["/m/a", "/m/b"] {
-        assert_eq!(s.get(k.as_bytes()).await.unwrap().expect("present").mod_revision, rev);
+        assert_eq!(
+            s.get(k.as_bytes())
+                .await
+                .unwrap()
+                .expect("present")
+                .mod_revision,
+            rev
+        );
     }
     // The read inside the transaction sees the transaction's own writes.
-    let OpResponse::Range(r) = &resp.responses[3] else { panic!("{resp:?}") };
+    let OpResponse::Range(r) = &resp.responses[3] else {
+        panic!("{resp:?}")
+    };
     let keys: Vec<_> = r.kvs.iter().map(|kv| kv.key.clone()).collect();
     assert_eq!(keys, vec![b("/m/a"), b("/m/b")]);
     let evs = super::next_events(&mut w, 3).await;
@@ -86,7 +105,9 @@ pub async fn txn_create_if_absent(s: Arc<dyn Store>) {
     assert!(first.succeeded);
     let second = s.txn(take("b")).await.unwrap();
     assert!(!second.succeeded);
-    let OpResponse::Range(r) = &second.responses[0] else { panic!("{second:?}") };
+    let OpResponse::Range(r) = &second.responses[0] else {
+        panic!("{second:?}")
+    };
     assert_eq!(r.kvs[0].value, b("a"));
     assert_eq!(second.revision, first.revision);
 }
