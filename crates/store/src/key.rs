@@ -36,9 +36,27 @@ impl KeyRange {
         match self {
             KeyRange::Key(k) => (k.to_vec(), Vec::new()),
             KeyRange::Prefix(p) if p.is_empty() => (vec![0], vec![0]),
-            KeyRange::Prefix(p) => (p.to_vec(), prefix_end(p)),
-            KeyRange::Interval { start, end } if end.is_empty() => (start.to_vec(), vec![0]),
-            KeyRange::Interval { start, end } => (start.to_vec(), end.to_vec()),
+            KeyRange::Prefix(p) => {
+                // A prefix of only 0xff bytes has no end: "every key >= p".
+                let end = prefix_end(p);
+                (p.to_vec(), if end.is_empty() { vec![0] } else { end })
+            }
+            KeyRange::Interval { start, end } => {
+                // etcd refuses an empty key; [0] is the smallest key there is.
+                let start = if start.is_empty() {
+                    vec![0]
+                } else {
+                    start.to_vec()
+                };
+                (
+                    start,
+                    if end.is_empty() {
+                        vec![0]
+                    } else {
+                        end.to_vec()
+                    },
+                )
+            }
         }
     }
 
@@ -136,5 +154,14 @@ mod tests {
         assert!(!c.contains(b"/pods0"));
         assert_eq!(KeyRange::prefix("").to_etcd(), (vec![0], vec![0]));
         assert!(KeyRange::key("").validate().is_err());
+        assert_eq!(
+            KeyRange::prefix(&b"\xff"[..]).to_etcd(),
+            (vec![0xff], vec![0])
+        );
+        let from_start = KeyRange::Interval {
+            start: Bytes::new(),
+            end: Bytes::from_static(b"b"),
+        };
+        assert_eq!(from_start.to_etcd(), (vec![0], b"b".to_vec()));
     }
 }

@@ -17,6 +17,7 @@ mod store;
 mod watch;
 
 #[cfg(feature = "conformance")]
+#[allow(clippy::unwrap_used)] // test code: a failing case panics with its error
 pub mod conformance;
 
 pub use error::{Error, Result};

@@ -100,7 +100,8 @@ pub enum CompareTarget {
     CreateRevision(Revision),
     /// The key's mod revision (0 when absent).
     ModRevision(Revision),
-    /// The key's value (an absent key compares as absent: only `NotEqual` holds).
+    /// The key's value. A missing key never matches a value compare,
+    /// whatever the operator (etcd's rule).
     Value(Bytes),
     /// The key's lease (0 when absent or none).
     Lease(i64),
@@ -181,7 +182,7 @@ impl Compare {
     pub fn holds(&self, current: Option<&KeyValue>) -> bool {
         use std::cmp::Ordering;
         let ord = match (&self.target, current) {
-            (CompareTarget::Value(_), None) => return self.op == CompareOp::NotEqual,
+            (CompareTarget::Value(_), None) => return false,
             (CompareTarget::Value(v), Some(kv)) => kv.value.as_ref().cmp(v.as_ref()),
             (CompareTarget::Version(v), kv) => kv.map_or(0, |kv| kv.version).cmp(v),
             (CompareTarget::CreateRevision(r), kv) => kv.map_or(0, |kv| kv.create_revision).cmp(r),

@@ -83,8 +83,11 @@ impl WatchStream {
         WatchStream { inner, progress }
     }
 
-    /// Asks the store for a progress notification (an empty response with
-    /// the current revision) once all events before it have been delivered.
+    /// Asks the store for a progress notification: an empty response with
+    /// the current revision. The embedded store sends it after every event
+    /// up to that revision; etcd 3.4 may send it ahead of events still in
+    /// flight (etcd issue 15220), so a caller must not treat it as a barrier
+    /// on etcd.
     pub async fn request_progress(&mut self) -> Result<()> {
         (self.progress)().await
     }

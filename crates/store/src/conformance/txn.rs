@@ -26,7 +26,11 @@ pub async fn txn_compare_targets(s: Arc<dyn Store>) {
         (Compare::value(k(), CompareOp::Equal, "other"), false),
         (Compare::value(k(), CompareOp::Greater, "va"), true),
         (Compare::value(k(), CompareOp::Less, "va"), false),
-        (Compare::value("/t/missing", CompareOp::NotEqual, "x"), true),
+        // As in etcd, a value compare on a missing key never holds.
+        (
+            Compare::value("/t/missing", CompareOp::NotEqual, "x"),
+            false,
+        ),
         (Compare::version("/t/missing", CompareOp::Equal, 0), true),
         (Compare::absent("/t/missing"), true),
         (Compare::absent(k()), false),
