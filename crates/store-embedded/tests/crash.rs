@@ -6,6 +6,8 @@
 //! The child is this same test binary, re-run with `crash_child_writer`
 //! (ignored unless `IRONCLAD_CRASH_DIR` is set).
 
+#![allow(clippy::unwrap_used)] // test code: a failure panics with its error
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};

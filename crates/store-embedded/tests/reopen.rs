@@ -1,6 +1,8 @@
 //! Closing and reopening a data directory: data, revisions, compaction and
 //! leases come back; a directory from a newer format is refused.
 
+#![allow(clippy::unwrap_used)] // test code: a failure panics with its error
+
 use std::time::Duration;
 
 use ironclad_store::{Error, KeyRange, Op, RangeRequest, Store, Txn};

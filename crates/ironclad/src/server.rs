@@ -1,0 +1,185 @@
+//! `ironclad server` and `ironclad up`: what a control-plane server runs
+//! today — the store (embedded, or etcd for HA) and the server election —
+//! with health endpoints. The Kubernetes API, the control loops and the
+//! agent land in their own issues; until then this says so plainly and
+//! writes no kubeconfig.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use ironclad_election::{ElectionConfig, Elector, LeaderState};
+use ironclad_store::Store;
+use ironclad_store_embedded::{Config, EmbeddedStore};
+use ironclad_store_etcd::EtcdStore;
+
+use crate::health::Health;
+
+/// The store key the servers of one cluster elect their leader on.
+pub const SERVER_ELECTION_KEY: &str = "/ironclad/election/server";
+
+/// Options of `ironclad server`.
+#[derive(Args, Debug, Clone)]
+pub struct ServerArgs {
+    /// Where the server keeps its state (store, certificates, kubeconfigs).
+    #[arg(long, default_value = "/var/lib/ironclad")]
+    pub data_dir: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind_address: IpAddr,
+    /// Port of the API (and, until the API server lands, of the health endpoints).
+    #[arg(long, default_value_t = 6443)]
+    pub api_port: u16,
+    /// etcd client URLs, comma-separated; without them the embedded store is used.
+    #[arg(long, value_delimiter = ',')]
+    pub etcd_servers: Vec<String>,
+    /// Run no agent in this process (the only mode until the agent exists).
+    #[arg(long)]
+    pub disable_agent: bool,
+}
+
+/// Options of `ironclad up`.
+#[derive(Args, Debug, Clone)]
+pub struct UpArgs {
+    /// Where the cluster keeps its state; a second `up` on it resumes the cluster.
+    #[arg(long, default_value = "/var/lib/ironclad")]
+    pub data_dir: PathBuf,
+    /// Port of the API.
+    #[arg(long, default_value_t = 6443)]
+    pub api_port: u16,
+}
+
+impl UpArgs {
+    /// `up` is a server on the embedded store, on loopback.
+    pub fn into_server(self) -> ServerArgs {
+        ServerArgs {
+            data_dir: self.data_dir,
+            bind_address: IpAddr::from([127, 0, 0, 1]),
+            api_port: self.api_port,
+            etcd_servers: Vec::new(),
+            disable_agent: false,
+        }
+    }
+}
+
+/// Runs a server until `shutdown` resolves.
+pub async fn run(args: ServerArgs, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    let phase = |n: u32, what: &str| println!("[{n}/3] {what}");
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("create {}", args.data_dir.display()))?;
+
+    let (store, embedded): (Arc<dyn Store>, Option<Arc<EmbeddedStore>>) =
+        if args.etcd_servers.is_empty() {
+            let dir = args.data_dir.join("store");
+            phase(1, &format!("store: embedded, in {}", dir.display()));
+            let s = Arc::new(
+                EmbeddedStore::open(&dir, Config::default())
+                    .await
+                    .context("open the embedded store")?,
+            );
+            (s.clone(), Some(s))
+        } else {
+            phase(
+                1,
+                &format!("store: etcd at {}", args.etcd_servers.join(",")),
+            );
+            let s = EtcdStore::connect(&args.etcd_servers)
+                .await
+                .context("connect to etcd")?;
+            (Arc::new(s), None)
+        };
+    let status = store.status().await.context("read the store status")?;
+    println!("      store answers at revision {}", status.revision);
+
+    let id = server_id(&args)?;
+    phase(
+        2,
+        &format!("election: joining {SERVER_ELECTION_KEY} as {id}"),
+    );
+    let elector = Elector::new(store.clone(), ElectionConfig::new(SERVER_ELECTION_KEY, &id))?;
+    let leadership = elector.leadership();
+    let (stop_election, election_stopped) = tokio::sync::oneshot::channel::<()>();
+    let election = tokio::spawn(elector.run(async move {
+        let _ = election_stopped.await;
+    }));
+
+    let health = Health::new();
+    let addr = SocketAddr::new(args.bind_address, args.api_port);
+    phase(
+        3,
+        &format!("health: http://{addr}/healthz, /readyz, /metrics"),
+    );
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("listen on {addr}"))?;
+    let http = tokio::spawn(axum::serve(listener, health.router()).into_future());
+    health.set_ready(true);
+    println!(
+        "ironclad server {id}: store and election running. The Kubernetes API server is not built yet, \
+         so no admin.kubeconfig is written and kubectl cannot connect."
+    );
+
+    let watch_health = {
+        let (health, store) = (health.clone(), store.clone());
+        let mut states = leadership.subscribe();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {
+                        if let Ok(st) = store.status().await {
+                            health.store_revision.set(st.revision);
+                        }
+                    }
+                    changed = states.changed() => {
+                        if changed.is_err() { return; }
+                        let state = states.borrow_and_update().clone();
+                        let leading = matches!(state, LeaderState::Leader { .. });
+                        health.is_leader.set(i64::from(leading));
+                        println!("      election: {state}");
+                    }
+                }
+            }
+        })
+    };
+
+    shutdown.await;
+    println!("ironclad server {id}: stopping");
+    health.set_ready(false);
+    let _ = stop_election.send(());
+    let _ = tokio::time::timeout(Duration::from_secs(5), election).await;
+    watch_health.abort();
+    http.abort();
+    drop(store);
+    if let Some(s) = embedded.and_then(|s| Arc::try_unwrap(s).ok()) {
+        s.close().await.context("close the store")?;
+    }
+    println!("ironclad server {id}: stopped");
+    Ok(())
+}
+
+/// A stable ID for this server: kept in the data directory, made once from
+/// the host name and a random suffix.
+fn server_id(args: &ServerArgs) -> anyhow::Result<String> {
+    let path = args.data_dir.join("server-id");
+    if let Ok(id) = std::fs::read_to_string(&path) {
+        let id = id.trim().to_string();
+        if !id.is_empty() {
+            return Ok(id);
+        }
+    }
+    let host = nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .unwrap_or_else(|| "server".into());
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let id = format!("{host}-{:06x}", (nanos ^ std::process::id()) & 0xff_ffff);
+    std::fs::write(&path, &id).with_context(|| format!("write {}", path.display()))?;
+    Ok(id)
+}
