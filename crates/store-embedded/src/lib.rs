@@ -60,12 +60,17 @@ struct Inner {
     leases: Arc<Leases>,
     compact: Arc<AtomicI64>,
     writer: std::sync::Mutex<Option<JoinHandle<()>>>,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
+    tasks: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        for t in &self.tasks {
+        for t in self
+            .tasks
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
             t.abort();
         }
     }
@@ -108,8 +113,8 @@ impl EmbeddedStore {
             .spawn(move || writer.run(rx))
             .map_err(|e| Error::backend("spawn the store writer", e))?;
         info!(path = %path.display(), revision = head, "embedded store open");
-        let inner = Arc::new_cyclic(|weak: &Weak<Inner>| Inner {
-            tasks: background_tasks(weak.clone(), &config),
+        let inner = Arc::new(Inner {
+            tasks: std::sync::Mutex::new(Vec::new()),
             db,
             path,
             tx,
@@ -118,6 +123,10 @@ impl EmbeddedStore {
             compact,
             writer: std::sync::Mutex::new(Some(writer)),
         });
+        // Spawned only now: a task started inside the constructor could run
+        // before the Arc exists, fail to upgrade its weak reference and quit.
+        *inner.tasks.lock().unwrap_or_else(|p| p.into_inner()) =
+            background_tasks(Arc::downgrade(&inner), &config);
         Ok(EmbeddedStore { inner })
     }
 
