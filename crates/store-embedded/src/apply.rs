@@ -14,16 +14,16 @@ use redb::{ReadableTable, Table, WriteTransaction};
 
 use crate::read::range_current;
 use crate::tables::{
-    CURRENT, HISTORY, LEASE_KEYS, LEASES, LOG, META, META_COMPACT, META_LEASE_SEQ, META_REVISION,
-    OrBackend, current_kv,
+    CURRENT, CurrentRow, HISTORY, LEASE_KEYS, LEASES, LOG, LogRow, META, META_COMPACT,
+    META_LEASE_SEQ, META_REVISION, OrBackend, current_kv,
 };
 
 /// The open tables of one batch, and what the batch has done so far.
 pub(crate) struct Batch<'t> {
     meta: Table<'t, &'static str, u64>,
-    log: Table<'t, (i64, u32), (&'static [u8], i64, i64, i64, &'static [u8], bool)>,
+    log: Table<'t, (i64, u32), LogRow>,
     history: Table<'t, (&'static [u8], i64, u32), ()>,
-    current: Table<'t, &'static [u8], (i64, i64, i64, i64, &'static [u8])>,
+    current: Table<'t, &'static [u8], CurrentRow>,
     leases: Table<'t, i64, i64>,
     lease_keys: Table<'t, (i64, &'static [u8]), ()>,
     /// The head revision including this batch's writes.

@@ -15,12 +15,15 @@ use redb::TableDefinition;
 /// The layout version this build writes and reads.
 pub(crate) const FORMAT_VERSION: u64 = 1;
 
+/// A `log` row: key, create revision, version, lease, value, deleted.
+pub(crate) type LogRow = (&'static [u8], i64, i64, i64, &'static [u8], bool);
+/// A `current` row: mod revision, create revision, version, lease, value.
+pub(crate) type CurrentRow = (i64, i64, i64, i64, &'static [u8]);
+
 pub(crate) const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
-pub(crate) const LOG: TableDefinition<(i64, u32), (&[u8], i64, i64, i64, &[u8], bool)> =
-    TableDefinition::new("log");
+pub(crate) const LOG: TableDefinition<(i64, u32), LogRow> = TableDefinition::new("log");
 pub(crate) const HISTORY: TableDefinition<(&[u8], i64, u32), ()> = TableDefinition::new("history");
-pub(crate) const CURRENT: TableDefinition<&[u8], (i64, i64, i64, i64, &[u8])> =
-    TableDefinition::new("current");
+pub(crate) const CURRENT: TableDefinition<&[u8], CurrentRow> = TableDefinition::new("current");
 pub(crate) const LEASES: TableDefinition<i64, i64> = TableDefinition::new("leases");
 pub(crate) const LEASE_KEYS: TableDefinition<(i64, &[u8]), ()> = TableDefinition::new("lease_keys");
 
