@@ -15,8 +15,9 @@ use redb::{ReadableTable, Table, WriteTransaction};
 use crate::read::range_current;
 use crate::tables::{
     CURRENT, CurrentRow, HISTORY, LEASE_KEYS, LEASES, LOG, LogRow, META, META_COMPACT,
-    META_LEASE_SEQ, META_REVISION, OrBackend, current_kv,
+    META_LEASE_SEQ, META_REVISION, META_WAL_SEQ, OrBackend, current_kv,
 };
+use crate::wal::Mutation;
 
 /// The open tables of one batch, and what the batch has done so far.
 pub(crate) struct Batch<'t> {
@@ -79,6 +80,36 @@ impl<'t> Batch<'t> {
         self.meta
             .insert(META_COMPACT, self.compact as u64)
             .or_backend("write compaction")?;
+        Ok(())
+    }
+
+    /// Records that this transaction contains write-ahead log records up to
+    /// `seq`, so a reopen replays only the later ones.
+    pub fn set_wal_seq(&mut self, seq: u64) -> Result<()> {
+        self.meta
+            .insert(META_WAL_SEQ, seq)
+            .or_backend("write wal seq")?;
+        Ok(())
+    }
+
+    /// Applies a mutation read back from the write-ahead log. It was
+    /// validated and succeeded when first applied, to the same state, so
+    /// any error here means the log and the database disagree.
+    pub fn replay(&mut self, m: Mutation) -> Result<()> {
+        match m {
+            Mutation::Txn(ops) => {
+                self.txn(Txn {
+                    compare: Vec::new(),
+                    success: ops,
+                    failure: Vec::new(),
+                })?;
+            }
+            Mutation::LeaseGrant(ttl) => {
+                self.lease_grant(ttl)?;
+            }
+            Mutation::LeaseRevoke(id) => self.lease_revoke(id)?,
+            Mutation::Compact(rev) => self.compact(rev)?,
+        }
         Ok(())
     }
 

@@ -5,8 +5,9 @@ use std::time::Duration;
 /// How the embedded store runs. `Default` is what `ironclad server` uses.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// fsync every commit before acknowledging it. Off only for throwaway
-    /// stores (tests that do not measure durability).
+    /// fsync the write-ahead log before acknowledging each batch. Off only
+    /// for throwaway stores (tests that do not measure durability);
+    /// checkpoints and close are durable either way.
     pub durable: bool,
     /// Keep at least this many revisions of history; older ones are
     /// compacted automatically every `compaction_interval`. `None` leaves
@@ -20,6 +21,10 @@ pub struct Config {
     pub lease_check_interval: Duration,
     /// The most requests committed together in one fsync (group commit).
     pub max_batch: usize,
+    /// How often, while writes keep coming, a batch is committed to redb
+    /// durably (a checkpoint) so the write-ahead log can start over. Longer
+    /// means fewer slow commits but more to replay after a crash.
+    pub checkpoint_interval: Duration,
     /// Events a watcher may have queued before it is moved off the live
     /// path and caught up from the log.
     pub watch_buffer: usize,
@@ -34,6 +39,7 @@ impl Default for Config {
             progress_interval: Duration::from_secs(10),
             lease_check_interval: Duration::from_millis(100),
             max_batch: 512,
+            checkpoint_interval: Duration::from_millis(100),
             watch_buffer: 1024,
         }
     }

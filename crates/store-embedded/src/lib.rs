@@ -5,11 +5,19 @@
 //! keyed by revision, a `(key, revision)` history index and the live state
 //! (see `tables.rs`). redb gives crash-safe commits and snapshot reads, so a
 //! reader always sees one committed revision. One writer thread applies
-//! requests in batches and commits each batch with one fsync (group commit,
-//! `writer.rs`); watches are fed from memory after commit and caught up from
-//! the log when they fall behind (`watch.rs`).
+//! requests in batches and makes each batch durable with one small append
+//! and fsync of a write-ahead log (`DIR/wal`, group commit, `writer.rs` and
+//! `wal.rs`) before committing it to redb without a sync; redb is synced
+//! only at periodic checkpoints. Watches are fed from memory after commit
+//! and caught up from the log when they fall behind (`watch.rs`).
 //!
-//! Start reading at [`EmbeddedStore::open`], then `writer.rs` and `apply.rs`.
+//! On open, redb rolls back to its last durable commit (repairing its own
+//! allocator state first if it was not closed cleanly, which takes longer
+//! for a large file) and the write-ahead log records after it are applied
+//! again.
+//!
+//! Start reading at [`EmbeddedStore::open`], then `writer.rs`, `apply.rs`
+//! and `wal.rs`.
 //!
 //! Why not etcd's own code or a ready-made MVCC crate: none exists as a
 //! maintained Rust library; redb does the hard part (durable B-trees), and
@@ -20,6 +28,7 @@ mod config;
 mod lease;
 mod read;
 mod tables;
+mod wal;
 mod watch;
 mod writer;
 
@@ -38,9 +47,12 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::{info, warn};
 
 pub use config::Config;
+pub use wal::WAL_FILE;
 
+use crate::apply::Batch;
 use crate::lease::Leases;
-use crate::tables::{FORMAT_VERSION, LEASES, META, META_FORMAT, OrBackend};
+use crate::tables::{FORMAT_VERSION, LEASES, META, META_FORMAT, META_WAL_SEQ, OrBackend};
+use crate::wal::Wal;
 use crate::watch::Hub;
 use crate::writer::{Request, Writer};
 
@@ -84,9 +96,10 @@ impl EmbeddedStore {
     pub async fn open(dir: impl AsRef<Path>, config: Config) -> Result<EmbeddedStore> {
         let dir = dir.as_ref().to_path_buf();
         let path = dir.join(DB_FILE);
-        let (db, head, compact, leases) = tokio::task::spawn_blocking({
+        let durable = config.durable;
+        let (db, wal, head, compact, leases) = tokio::task::spawn_blocking({
             let path = path.clone();
-            move || open_db(&dir, &path)
+            move || open_db(&dir, &path, durable)
         })
         .await
         .map_err(|e| Error::Unavailable(format!("opening the store panicked: {e}")))??;
@@ -100,14 +113,15 @@ impl EmbeddedStore {
         let leases = Arc::new(leases);
         let compact = Arc::new(AtomicI64::new(compact));
         let (tx, rx) = mpsc::unbounded_channel();
-        let writer = Writer {
-            db: db.clone(),
-            hub: hub.clone(),
-            leases: leases.clone(),
-            compact: compact.clone(),
-            durable: config.durable,
-            max_batch: config.max_batch.max(1),
-        };
+        let writer = Writer::new(
+            db.clone(),
+            hub.clone(),
+            leases.clone(),
+            compact.clone(),
+            config.max_batch.max(1),
+            wal,
+            config.checkpoint_interval,
+        );
         let writer = std::thread::Builder::new()
             .name("store-writer".into())
             .spawn(move || writer.run(rx))
@@ -169,8 +183,13 @@ impl Inner {
     }
 }
 
-/// Opens the redb file, checks the format, and loads the leases.
-fn open_db(dir: &Path, path: &Path) -> Result<(Database, Revision, Revision, Leases)> {
+/// Opens the redb file, checks the format, replays the write-ahead log into
+/// it, and loads the leases.
+fn open_db(
+    dir: &Path,
+    path: &Path,
+    durable: bool,
+) -> Result<(Database, Wal, Revision, Revision, Leases)> {
     std::fs::create_dir_all(dir)
         .map_err(|e| Error::backend(format!("create {}", dir.display()), e))?;
     let db = Database::create(path).map_err(|e| match e {
@@ -186,12 +205,16 @@ fn open_db(dir: &Path, path: &Path) -> Result<(Database, Revision, Revision, Lea
         e => Error::backend(format!("open {}", path.display()), e),
     })?;
     let wtx = db.begin_write().or_backend("begin write")?;
-    {
+    let (fresh, wal_seq) = {
         let mut meta = wtx.open_table(META).or_backend("open meta")?;
         let found = meta
             .get(META_FORMAT)
             .or_backend("read format")?
             .map(|v| v.value());
+        let wal_seq = meta
+            .get(META_WAL_SEQ)
+            .or_backend("read wal seq")?
+            .map_or(0, |v| v.value());
         match found {
             Some(v) if v > FORMAT_VERSION => {
                 return Err(Error::UnsupportedFormat {
@@ -200,12 +223,15 @@ fn open_db(dir: &Path, path: &Path) -> Result<(Database, Revision, Revision, Lea
                     supported: FORMAT_VERSION,
                 });
             }
-            Some(_) => {}
-            None => {
+            Some(FORMAT_VERSION) => {}
+            // Older files gain the log; stamp them so an older build, which
+            // would ignore the log, refuses them.
+            Some(_) | None => {
                 meta.insert(META_FORMAT, FORMAT_VERSION)
                     .or_backend("write format")?;
             }
         }
+        drop(meta);
         // Create every table so readers never meet a missing one.
         drop(wtx.open_table(tables::LOG).or_backend("open log")?);
         drop(wtx.open_table(tables::HISTORY).or_backend("open history")?);
@@ -216,8 +242,38 @@ fn open_db(dir: &Path, path: &Path) -> Result<(Database, Revision, Revision, Lea
         );
         let leases = wtx.open_table(LEASES).or_backend("open leases")?;
         drop(leases);
+        (found.is_none(), wal_seq)
+    };
+    let mut wal = Wal::open(dir, durable)?;
+    // A fresh database has never had a durable commit, so nothing can have
+    // been acknowledged against it: a log found next to it belongs to some
+    // earlier database and must not be applied.
+    let records = if fresh {
+        Vec::new()
+    } else {
+        wal.replay(wal_seq)?
+    };
+    let mut last = wal_seq;
+    if !records.is_empty() {
+        let mut b = Batch::open(&wtx)?;
+        let n = records.len();
+        for (seq, payload) in records {
+            for m in wal::decode(&payload)? {
+                b.replay(m)?;
+            }
+            last = seq;
+        }
+        b.set_wal_seq(last)?;
+        info!(
+            records = n,
+            revision = b.head,
+            "replayed the write-ahead log"
+        );
+        b.finish()?;
     }
+    // Durable (the default), so the log can start over after it.
     wtx.commit().or_backend("commit format")?;
+    wal.reset(last);
     let rtx = db.begin_read().or_backend("begin read")?;
     let (head, compact) = read::revisions(&rtx)?;
     let leases = Leases::default();
@@ -231,7 +287,7 @@ fn open_db(dir: &Path, path: &Path) -> Result<(Database, Revision, Revision, Lea
         leases.insert(id.value(), ttl.value());
     }
     drop(rtx);
-    Ok((db, head, compact, leases))
+    Ok((db, wal, head, compact, leases))
 }
 
 /// Lease expiry, automatic compaction and progress notifications. They hold

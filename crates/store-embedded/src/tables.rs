@@ -1,6 +1,7 @@
 //! The on-disk layout: redb tables and the format version.
 //!
-//! - `meta`: `format`, `revision` (head), `compact_revision`, `lease_seq`.
+//! - `meta`: `format`, `revision` (head), `compact_revision`, `lease_seq`,
+//!   `wal_seq` (the last write-ahead log record this file contains).
 //! - `log`: `(revision, sub)` → the change (key, create revision, version,
 //!   lease, value, deleted) — the whole MVCC history, as etcd keeps it.
 //! - `history`: `(key, revision, sub)` → `()`, to find a key's state at a
@@ -12,8 +13,10 @@ use bytes::Bytes;
 use ironclad_store::{Error, Event, EventKind, KeyValue, Result, Revision};
 use redb::TableDefinition;
 
-/// The layout version this build writes and reads.
-pub(crate) const FORMAT_VERSION: u64 = 1;
+/// The layout version this build writes and reads. 2 added the
+/// write-ahead log: a version-1 build would ignore it and lose the writes
+/// redb has not checkpointed yet, so opening stamps older files as 2.
+pub(crate) const FORMAT_VERSION: u64 = 2;
 
 /// A `log` row: key, create revision, version, lease, value, deleted.
 pub(crate) type LogRow = (&'static [u8], i64, i64, i64, &'static [u8], bool);
@@ -31,6 +34,7 @@ pub(crate) const META_FORMAT: &str = "format";
 pub(crate) const META_REVISION: &str = "revision";
 pub(crate) const META_COMPACT: &str = "compact_revision";
 pub(crate) const META_LEASE_SEQ: &str = "lease_seq";
+pub(crate) const META_WAL_SEQ: &str = "wal_seq";
 
 /// A row of `current` as a [`KeyValue`].
 pub(crate) fn current_kv(

@@ -4,7 +4,9 @@
 //! is there with its value. Many rounds on one directory.
 //!
 //! The child is this same test binary, re-run with `crash_child_writer`
-//! (ignored unless `IRONCLAD_CRASH_DIR` is set).
+//! (ignored unless `IRONCLAD_CRASH_DIR` is set). Odd rounds never
+//! checkpoint (only the open does), so their kills always leave
+//! acknowledged writes that only the write-ahead log holds.
 
 #![allow(clippy::unwrap_used)] // test code: a failure panics with its error
 
@@ -14,8 +16,8 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ironclad_store::{Compare, CompareOp, Op, Store, Txn};
-use ironclad_store_embedded::{Config, EmbeddedStore};
+use ironclad_store::{Compare, CompareOp, KeyRange, Op, Store, Txn};
+use ironclad_store_embedded::{Config, EmbeddedStore, WAL_FILE};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use rand::Rng;
@@ -38,7 +40,15 @@ async fn crash_child_writer() {
         .unwrap()
         .parse()
         .unwrap();
-    let store = Arc::new(EmbeddedStore::open(&dir, Config::default()).await.unwrap());
+    let config = Config {
+        checkpoint_interval: if round % 2 == 1 {
+            Duration::from_secs(3600)
+        } else {
+            Config::default().checkpoint_interval
+        },
+        ..Config::default()
+    };
+    let store = Arc::new(EmbeddedStore::open(&dir, config).await.unwrap());
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
     for w in 0..WRITERS {
         let (store, tx) = (store.clone(), tx.clone());
@@ -193,4 +203,132 @@ async fn crash_then_reopen_loses_no_acknowledged_write() {
         "{ROUNDS} kill -9 rounds, {} acknowledged writes, all present",
         acked.len()
     );
+}
+
+/// The child of the torn-tail test: a few writes with no checkpoint after
+/// the open, then `DONE`, then it waits to be killed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "run by torn_log_tail_is_ignored_and_unsynced_writes_replay as a child process"]
+async fn wal_child_writer() {
+    let Ok(dir) = std::env::var("IRONCLAD_WAL_DIR") else {
+        return;
+    };
+    let config = Config {
+        checkpoint_interval: Duration::from_secs(3600),
+        ..Config::default()
+    };
+    let store = EmbeddedStore::open(&dir, config).await.unwrap();
+    let lease = store.lease_grant(3600).await.unwrap();
+    for i in 0..50 {
+        let key = format!("/wal/{i}");
+        store
+            .txn(Txn::new().and_then([Op::put_with_lease(key.clone(), value_for(&key), lease.id)]))
+            .await
+            .unwrap();
+    }
+    store.delete(KeyRange::key("/wal/0")).await.unwrap();
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "DONE {}", lease.id).unwrap();
+    out.flush().unwrap();
+    drop(out);
+    tokio::time::sleep(Duration::from_secs(60)).await;
+}
+
+/// Where the valid records of a log end: walks `[len][crc][seq][payload]`
+/// headers until a zero length.
+fn log_end(wal: &[u8]) -> usize {
+    let mut at = 0;
+    while at + 16 <= wal.len() {
+        let len = u32::from_le_bytes(wal[at..at + 4].try_into().unwrap()) as usize;
+        if len == 0 {
+            break;
+        }
+        at += 16 + len;
+    }
+    at
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn torn_log_tail_is_ignored_and_unsynced_writes_replay() {
+    let dir = tempfile::tempdir().unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let mut child = Command::new(&exe)
+        .args([
+            "wal_child_writer",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("IRONCLAD_WAL_DIR", dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = Pid::from_raw(child.id() as i32);
+    let stdout = child.stdout.take().unwrap();
+    let mut lease = None;
+    for line in BufReader::new(stdout).lines() {
+        let Ok(line) = line else { break };
+        // libtest may print "test wal_child_writer ... " before it.
+        if let Some((_, id)) = line.split_once("DONE ") {
+            lease = id.parse::<i64>().ok();
+            break;
+        }
+    }
+    kill(pid, Signal::SIGKILL).unwrap();
+    child.wait().unwrap();
+    let lease = lease.expect("child finished its writes");
+
+    // Everything since the open is only in the log. Tear a record onto its
+    // end: a header promising more than was written, then garbage.
+    let path = dir.path().join(WAL_FILE);
+    let mut wal = std::fs::read(&path).unwrap();
+    let end = log_end(&wal);
+    assert!(end > 0, "the writes went to the log");
+    let mut torn = Vec::new();
+    torn.extend_from_slice(&400u32.to_le_bytes());
+    torn.extend_from_slice(&0xdead_beefu32.to_le_bytes());
+    torn.extend_from_slice(&u64::MAX.to_le_bytes());
+    torn.extend_from_slice(&[0x5a; 100]);
+    wal[end..end + torn.len()].copy_from_slice(&torn);
+    std::fs::write(&path, &wal).unwrap();
+
+    for round in 0..2 {
+        let store = EmbeddedStore::open(dir.path(), Config::default())
+            .await
+            .expect("reopens after a torn log tail");
+        assert!(store.get(b"/wal/0").await.unwrap().is_none());
+        for i in 1..50 {
+            let key = format!("/wal/{i}");
+            let kv = store
+                .get(key.as_bytes())
+                .await
+                .unwrap()
+                .unwrap_or_else(|| panic!("{key} lost"));
+            assert_eq!(kv.value.as_ref(), value_for(&key).as_slice());
+            assert_eq!(kv.lease, lease);
+        }
+        // The replayed lease is live, and new writes follow on: 50 puts and
+        // a delete after revision 1, then each round's put and delete.
+        store.lease_keep_alive(lease).await.unwrap();
+        let head = store.status().await.unwrap().revision;
+        assert_eq!(head, 52 + 2 * round);
+        assert_eq!(store.put(b"/after", b"x").await.unwrap().revision, head + 1);
+        store.close().await.unwrap();
+        // Stamp garbage over the start of the (now checkpointed) log: the
+        // next open must ignore it too.
+        let mut wal = std::fs::read(&path).unwrap();
+        wal[..64].copy_from_slice(&[0xa5; 64]);
+        std::fs::write(&path, &wal).unwrap();
+        let store = EmbeddedStore::open(dir.path(), Config::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            store.get(b"/after").await.unwrap().unwrap().value.as_ref(),
+            b"x"
+        );
+        store.delete(KeyRange::key("/after")).await.unwrap();
+        store.close().await.unwrap();
+    }
 }
