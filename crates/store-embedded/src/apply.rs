@@ -15,7 +15,7 @@ use redb::{ReadableTable, Table, WriteTransaction};
 use crate::read::range_current;
 use crate::tables::{
     CURRENT, CurrentRow, HISTORY, LEASE_KEYS, LEASES, LOG, LogRow, META, META_COMPACT,
-    META_LEASE_SEQ, META_REVISION, META_WAL_SEQ, OrBackend, current_kv,
+    META_LEASE_SEQ, META_REVISION, META_WAL_SEQ, OrBackend, current_kv, meta_revisions,
 };
 use crate::wal::Mutation;
 
@@ -49,14 +49,7 @@ impl<'t> Batch<'t> {
     /// Opens the tables of a write transaction.
     pub fn open(wtx: &'t WriteTransaction) -> Result<Self> {
         let meta = wtx.open_table(META).or_backend("open meta")?;
-        let head = meta
-            .get(META_REVISION)
-            .or_backend("read revision")?
-            .map_or(1, |v| v.value()) as i64;
-        let compact = meta
-            .get(META_COMPACT)
-            .or_backend("read compaction")?
-            .map_or(0, |v| v.value()) as i64;
+        let (head, compact) = meta_revisions(&meta)?;
         Ok(Batch {
             meta,
             log: wtx.open_table(LOG).or_backend("open log")?,

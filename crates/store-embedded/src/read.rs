@@ -11,7 +11,7 @@ use ironclad_store::{
 use redb::{ReadTransaction, ReadableTable};
 
 use crate::tables::{
-    CURRENT, HISTORY, LOG, META, META_COMPACT, META_REVISION, OrBackend, current_kv, log_event,
+    CURRENT, HISTORY, LOG, META, OrBackend, current_kv, log_event, meta_revisions,
 };
 
 /// The head and compaction point a snapshot was taken at.
@@ -21,15 +21,7 @@ pub(crate) fn revisions(rtx: &ReadTransaction) -> Result<(Revision, Revision)> {
         Err(redb::TableError::TableDoesNotExist(_)) => return Ok((1, 0)),
         Err(e) => return Err(e).or_backend("open meta"),
     };
-    let head = meta
-        .get(META_REVISION)
-        .or_backend("read revision")?
-        .map_or(1, |v| v.value()) as i64;
-    let compact = meta
-        .get(META_COMPACT)
-        .or_backend("read compaction")?
-        .map_or(0, |v| v.value()) as i64;
-    Ok((head, compact))
+    meta_revisions(&meta)
 }
 
 fn bounds(range: &KeyRange) -> (Vec<u8>, Option<Vec<u8>>) {

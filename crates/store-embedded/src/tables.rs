@@ -36,6 +36,19 @@ pub(crate) const META_COMPACT: &str = "compact_revision";
 pub(crate) const META_LEASE_SEQ: &str = "lease_seq";
 pub(crate) const META_WAL_SEQ: &str = "wal_seq";
 
+/// The head and compaction revisions recorded in `meta` (1 and 0 for a new store).
+pub(crate) fn meta_revisions(
+    meta: &impl redb::ReadableTable<&'static str, u64>,
+) -> Result<(Revision, Revision)> {
+    let get = |k: &str, default: u64| -> Result<i64> {
+        Ok(meta
+            .get(k)
+            .or_backend("read meta")?
+            .map_or(default, |v| v.value()) as i64)
+    };
+    Ok((get(META_REVISION, 1)?, get(META_COMPACT, 0)?))
+}
+
 /// A row of `current` as a [`KeyValue`].
 pub(crate) fn current_kv(
     key: &[u8],
