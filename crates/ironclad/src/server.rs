@@ -153,6 +153,9 @@ pub async fn run(args: ServerArgs, shutdown: impl Future<Output = ()>) -> anyhow
     let _ = tokio::time::timeout(Duration::from_secs(5), election).await;
     watch_health.abort();
     http.abort();
+    // The aborted task holds a store handle until it has really stopped;
+    // wait for it so the store below is closed (and checkpointed) cleanly.
+    let _ = watch_health.await;
     drop(store);
     if let Some(s) = embedded.and_then(|s| Arc::try_unwrap(s).ok()) {
         s.close().await.context("close the store")?;
