@@ -6,8 +6,11 @@
 // Test helpers panic on anything unexpected, by design.
 #![allow(clippy::unwrap_used)]
 
+#[path = "support/wait.rs"]
+mod wait;
 use std::sync::Arc;
 use std::time::Duration;
+use wait::eventually;
 
 use ironclad_election::{ElectionConfig, Elector, LeaderState, Leadership};
 use ironclad_store::Store;
@@ -39,21 +42,6 @@ fn start(store: &Arc<dyn Store>, id: &str) -> Contender {
         leadership,
         stop: Some(stop),
         task,
-    }
-}
-
-/// Polls `f` every 2 ms until it yields, failing after `within`.
-async fn eventually<T>(within: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + within;
-    loop {
-        if let Some(t) = f() {
-            return t;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {within:?} waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(2)).await;
     }
 }
 

@@ -6,9 +6,12 @@
 
 mod support;
 
+#[path = "support/wait.rs"]
+mod wait;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
+use wait::eventually;
 
 use ironclad_election::{ElectionConfig, Elector, Error, LeaderState, Leadership};
 use ironclad_store::{Op, Store, Txn};
@@ -49,21 +52,6 @@ impl Contender {
     /// the validity, i.e. the instant its lease grant was sent.
     fn term_start(&self) -> Instant {
         self.leadership.last_term().unwrap().until - VALIDITY
-    }
-}
-
-/// Polls `f` every virtual millisecond until it yields, failing at `within`.
-async fn eventually<T>(within: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + within;
-    loop {
-        if let Some(t) = f() {
-            return t;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {within:?} waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(1)).await;
     }
 }
 

@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -27,6 +27,27 @@ const WRITERS: usize = 16;
 
 fn value_for(key: &str) -> Vec<u8> {
     format!("value-of-{key}-{}", key.len()).into_bytes()
+}
+
+/// Re-runs this test binary as a child that runs only the ignored test
+/// `name`, with `env`; returns it, its pid and its stdout.
+fn spawn_child(name: &str, env: &[(&str, &str)]) -> (Child, Pid, ChildStdout) {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            name,
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = Pid::from_raw(child.id() as i32);
+    let stdout = child.stdout.take().unwrap();
+    (child, pid, stdout)
 }
 
 /// The child: concurrent writers of unique keys, plus a CAS counter.
@@ -102,28 +123,18 @@ async fn crash_child_writer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crash_then_reopen_loses_no_acknowledged_write() {
     let dir = tempfile::tempdir().unwrap();
-    let exe = std::env::current_exe().unwrap();
     let mut rng = rand::rng();
     let mut acked: BTreeMap<String, i64> = BTreeMap::new();
     let mut counter = 0u64;
     let mut max_rev = 0i64;
     for round in 0..ROUNDS {
-        let mut child = Command::new(&exe)
-            .args([
-                "crash_child_writer",
-                "--exact",
-                "--ignored",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env("IRONCLAD_CRASH_DIR", dir.path())
-            .env("IRONCLAD_CRASH_ROUND", round.to_string())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let pid = Pid::from_raw(child.id() as i32);
-        let stdout = child.stdout.take().unwrap();
+        let (mut child, pid, stdout) = spawn_child(
+            "crash_child_writer",
+            &[
+                ("IRONCLAD_CRASH_DIR", dir.path().to_str().unwrap()),
+                ("IRONCLAD_CRASH_ROUND", &round.to_string()),
+            ],
+        );
         let kill_after = Duration::from_millis(rng.random_range(20..400));
         let reader = std::thread::spawn(move || {
             let mut lines = Vec::new();
@@ -251,22 +262,10 @@ fn log_end(wal: &[u8]) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn torn_log_tail_is_ignored_and_unsynced_writes_replay() {
     let dir = tempfile::tempdir().unwrap();
-    let exe = std::env::current_exe().unwrap();
-    let mut child = Command::new(&exe)
-        .args([
-            "wal_child_writer",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("IRONCLAD_WAL_DIR", dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let pid = Pid::from_raw(child.id() as i32);
-    let stdout = child.stdout.take().unwrap();
+    let (mut child, pid, stdout) = spawn_child(
+        "wal_child_writer",
+        &[("IRONCLAD_WAL_DIR", dir.path().to_str().unwrap())],
+    );
     let mut lease = None;
     for line in BufReader::new(stdout).lines() {
         let Ok(line) = line else { break };
