@@ -1,0 +1,9 @@
+//! The Kubernetes object model of ironclad, with no I/O: the registry of
+//! resources the API server serves (`registry`), their OpenAPI schemas
+//! (`schema`), and the pure logic the server applies to objects. Start with
+//! [`registry::RESOURCES`].
+
+pub mod registry;
+pub mod schema;
+
+pub use registry::{ResourceInfo, Storage, Subresource};

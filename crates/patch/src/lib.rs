@@ -1,0 +1,1 @@
+//! The four Kubernetes PATCH types (being written).

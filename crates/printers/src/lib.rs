@@ -1,0 +1,1 @@
+//! Table printing (being written).
