@@ -3,7 +3,10 @@
 //! (`schema`), and the pure logic the server applies to objects. Start with
 //! [`registry::RESOURCES`].
 
+pub mod discovery;
+pub mod openapi;
 pub mod registry;
 pub mod schema;
+pub mod strict;
 
 pub use registry::{ResourceInfo, Storage, Subresource};

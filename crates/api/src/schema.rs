@@ -141,10 +141,30 @@ kinds! {
 fn generate() -> Schemas {
     let mut generator = SchemaGenerator::new(SchemaSettings::openapi3());
     let kinds = register(&mut generator);
-    Schemas {
-        definitions: generator.take_definitions(true),
-        kinds,
-    }
+    register_envelopes(&mut generator);
+    let mut definitions = generator.take_definitions(true);
+    // Upstream's patch-strategy, merge-key, list- and map-type extensions,
+    // which k8s-openapi's schemas lack; kubectl's client-side apply and the
+    // patch engines merge lists by them.
+    let _ = crate::openapi::extensions::annotate(&mut definitions);
+    Schemas { definitions, kinds }
+}
+
+/// The apimachinery types of the API's envelopes (lists, errors, watch
+/// events, patch bodies, discovery, `/version`), which the OpenAPI
+/// documents refer to.
+fn register_envelopes(generator: &mut SchemaGenerator) {
+    use k8s_openapi::apimachinery::pkg::{apis::meta::v1 as meta, version};
+    let _ = generator.subschema_for::<meta::ListMeta>();
+    let _ = generator.subschema_for::<meta::Status>();
+    let _ = generator.subschema_for::<meta::WatchEvent<serde_json::Value>>();
+    let _ = generator.subschema_for::<meta::Patch>();
+    let _ = generator.subschema_for::<meta::DeleteOptions>();
+    let _ = generator.subschema_for::<meta::APIResourceList>();
+    let _ = generator.subschema_for::<meta::APIGroup>();
+    let _ = generator.subschema_for::<meta::APIGroupList>();
+    let _ = generator.subschema_for::<meta::APIVersions>();
+    let _ = generator.subschema_for::<version::Info>();
 }
 
 /// Whether every stored resource has a schema (used by tests and at start).
