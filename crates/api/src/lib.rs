@@ -7,6 +7,7 @@ pub mod discovery;
 pub mod openapi;
 pub mod registry;
 pub mod schema;
+pub mod selector;
 pub mod strict;
 
 pub use registry::{ResourceInfo, Storage, Subresource};
