@@ -1,0 +1,608 @@
+//! structured-merge-diff's operations on typed values, the ground server-side
+//! apply and managed-fields tracking stand on: the set of fields a value
+//! sets, the difference between two values, merging an applied
+//! configuration into a live object, and removing a set of fields.
+//!
+//! Every walk is recursive but bounded: callers check inputs against
+//! [`crate::json::MAX_DEPTH`] first.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use serde_json::{Map, Value};
+
+use crate::fieldpath::{FieldSet, PathElement};
+use crate::json::{canonical, json_eq};
+use crate::meta::{ListType, list_map_key_default};
+use crate::ty::{Kind, Ty};
+
+/// How a value is walked at a typed position.
+enum Form<'a> {
+    /// Owned as a whole: scalars, atomic lists, maps and structs, nulls.
+    Leaf,
+    /// A granular struct or map: each key separately.
+    Fields(&'a Map<String, Value>),
+    /// A set or list-map: each element separately.
+    Items(&'a [Value], ListType),
+}
+
+/// Whether a value that does not fit its schema is an error (an applied
+/// configuration) or is owned as a whole (a stored object).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Strictness {
+    Strict,
+    Lenient,
+}
+
+fn form<'a>(ty: &Ty, v: &'a Value, strict: Strictness) -> Result<Form<'a>, String> {
+    let mismatch = |expected: &str| {
+        if strict == Strictness::Strict {
+            Err(format!("expected {expected}, got {}", json_kind(v)))
+        } else {
+            Ok(Form::Leaf)
+        }
+    };
+    match (ty.kind(), v) {
+        (_, Value::Null) => Ok(Form::Leaf),
+        (Kind::Scalar, Value::Object(_) | Value::Array(_)) => mismatch("a scalar"),
+        (Kind::Scalar, _) if strict == Strictness::Strict => {
+            let fits = match ty.scalar_type() {
+                Some("string") => v.is_string(),
+                Some("number") => v.is_number(),
+                Some("boolean") => v.is_boolean(),
+                _ => true,
+            };
+            if fits {
+                Ok(Form::Leaf)
+            } else {
+                mismatch(ty.scalar_type().unwrap_or("a scalar"))
+            }
+        }
+        (Kind::Scalar, _) => Ok(Form::Leaf),
+        (Kind::Struct | Kind::Map, Value::Object(map)) => Ok(if ty.is_atomic_object() {
+            Form::Leaf
+        } else {
+            Form::Fields(map)
+        }),
+        (Kind::Struct | Kind::Map, _) => mismatch("an object"),
+        (Kind::List, Value::Array(items)) => Ok(match ty.list_type() {
+            ListType::Atomic => Form::Leaf,
+            lt => Form::Items(items, lt),
+        }),
+        (Kind::List, _) => mismatch("a list"),
+        (Kind::Untyped, Value::Object(map)) => Ok(Form::Fields(map)),
+        (Kind::Untyped, _) => Ok(Form::Leaf),
+    }
+}
+
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// The path element of a list element: its key fields for a list-map, its
+/// value for a set. A list-map element without its keys gets its index
+/// (when lenient).
+fn item_pe(
+    lt: ListType,
+    item: &Value,
+    index: usize,
+    strict: Strictness,
+) -> Result<PathElement, String> {
+    match lt {
+        ListType::Map(keys) => {
+            let Value::Object(obj) = item else {
+                return fallback(index, strict, || {
+                    "associative list element is not an object".into()
+                });
+            };
+            let mut key = Map::new();
+            for k in keys {
+                match obj
+                    .get(*k)
+                    .filter(|v| !v.is_null())
+                    .cloned()
+                    .or_else(|| list_map_key_default(k))
+                {
+                    Some(v) => {
+                        key.insert((*k).to_string(), v);
+                    }
+                    None => {
+                        return fallback(index, strict, || {
+                            format!(
+                                "associative list with keys has an element that omits key field {k:?} (and doesn't have default value)"
+                            )
+                        });
+                    }
+                }
+            }
+            Ok(PathElement::Key(canonical(&Value::Object(key))))
+        }
+        _ => Ok(PathElement::Value(canonical(item))),
+    }
+}
+
+fn fallback(
+    index: usize,
+    strict: Strictness,
+    msg: impl FnOnce() -> String,
+) -> Result<PathElement, String> {
+    match strict {
+        Strictness::Strict => Err(msg()),
+        Strictness::Lenient => Ok(PathElement::Index(index as u64)),
+    }
+}
+
+fn prefixed(path: &[PathElement], msg: String) -> String {
+    if path.is_empty() {
+        msg
+    } else {
+        format!("{}: {msg}", crate::fieldpath::path_string(path))
+    }
+}
+
+/// The fields a value sets (upstream's `ToFieldSet`): every leaf, every map
+/// key, every list element, and empty or null struct fields.
+pub(crate) fn field_set(v: &Value, ty: Ty, strict: Strictness) -> Result<FieldSet, String> {
+    let mut out = FieldSet::new();
+    let mut path = Vec::new();
+    to_set(v, ty, &mut path, &mut out, strict)?;
+    Ok(out)
+}
+
+fn to_set(
+    v: &Value,
+    ty: Ty,
+    path: &mut Vec<PathElement>,
+    out: &mut FieldSet,
+    strict: Strictness,
+) -> Result<(), String> {
+    match form(&ty, v, strict).map_err(|e| prefixed(path, e))? {
+        Form::Leaf => out.insert(path),
+        Form::Fields(map) => {
+            for (k, child) in map {
+                let Some(cty) = ty
+                    .field(k)
+                    .or_else(|| (strict == Strictness::Lenient).then(Ty::untyped))
+                else {
+                    path.push(PathElement::Field(k.clone()));
+                    return Err(prefixed(path, "field not declared in schema".into()));
+                };
+                path.push(PathElement::Field(k.clone()));
+                to_set(child, cty, path, out, strict)?;
+                let empty = child.is_null() || child.as_object().is_some_and(Map::is_empty);
+                if empty || !ty.declares(k) {
+                    out.insert(path);
+                }
+                path.pop();
+            }
+        }
+        Form::Items(items, lt) => {
+            let elem = ty.elem();
+            let mut seen = HashSet::new();
+            for (i, item) in items.iter().enumerate() {
+                let pe = item_pe(lt, item, i, strict).map_err(|e| prefixed(path, e))?;
+                if strict == Strictness::Strict && !seen.insert(pe.clone()) {
+                    return Err(prefixed(path, format!("duplicate entries for key {pe}")));
+                }
+                path.push(pe);
+                to_set(item, elem, path, out, strict)?;
+                out.insert(path);
+                path.pop();
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What changed between two values (upstream's `Compare`).
+#[derive(Default)]
+pub(crate) struct Comparison {
+    /// Fields present only in the new value (with their parents).
+    pub added: FieldSet,
+    /// Leaves whose value changed.
+    pub modified: FieldSet,
+    /// Fields present only in the old value.
+    pub removed: FieldSet,
+}
+
+/// Compares two values of the same type.
+pub(crate) fn compare(old: &Value, new: &Value, ty: Ty) -> Comparison {
+    let mut c = Comparison::default();
+    let mut path = Vec::new();
+    cmp(Some(old), Some(new), ty, &mut path, &mut c);
+    c
+}
+
+fn cmp(
+    l: Option<&Value>,
+    r: Option<&Value>,
+    ty: Ty,
+    path: &mut Vec<PathElement>,
+    c: &mut Comparison,
+) {
+    let lf = l.map(|v| form(&ty, v, Strictness::Lenient).unwrap_or(Form::Leaf));
+    let rf = r.map(|v| form(&ty, v, Strictness::Lenient).unwrap_or(Form::Leaf));
+    match (lf, rf) {
+        (Some(Form::Fields(lm)), Some(Form::Fields(rm))) => {
+            compare_fields(Some(lm), Some(rm), ty, path, c);
+        }
+        (Some(Form::Items(li, lt)), Some(Form::Items(ri, _))) => {
+            compare_items(Some(li), Some(ri), lt, ty, path, c);
+        }
+        (None, Some(Form::Fields(rm))) => {
+            compare_fields(None, Some(rm), ty, path, c);
+            c.added.insert(path);
+        }
+        (None, Some(Form::Items(ri, lt))) => {
+            compare_items(None, Some(ri), lt, ty, path, c);
+            c.added.insert(path);
+        }
+        (Some(Form::Fields(lm)), None) => {
+            compare_fields(Some(lm), None, ty, path, c);
+            c.removed.insert(path);
+        }
+        (Some(Form::Items(li, lt)), None) => {
+            compare_items(Some(li), None, lt, ty, path, c);
+            c.removed.insert(path);
+        }
+        (None, Some(_)) => c.added.insert(path),
+        (Some(_), None) => c.removed.insert(path),
+        (Some(_), Some(_)) => {
+            if let (Some(a), Some(b)) = (l, r)
+                && !json_eq(a, b)
+            {
+                c.modified.insert(path);
+            }
+        }
+        (None, None) => {}
+    }
+}
+
+fn compare_fields(
+    l: Option<&Map<String, Value>>,
+    r: Option<&Map<String, Value>>,
+    ty: Ty,
+    path: &mut Vec<PathElement>,
+    c: &mut Comparison,
+) {
+    let keys = l
+        .into_iter()
+        .flat_map(|m| m.keys())
+        .chain(r.into_iter().flat_map(|m| m.keys()));
+    let mut done = HashSet::new();
+    for k in keys {
+        if !done.insert(k) {
+            continue;
+        }
+        path.push(PathElement::Field(k.clone()));
+        cmp(
+            l.and_then(|m| m.get(k)),
+            r.and_then(|m| m.get(k)),
+            ty.field_or_untyped(k),
+            path,
+            c,
+        );
+        path.pop();
+    }
+}
+
+fn compare_items(
+    l: Option<&[Value]>,
+    r: Option<&[Value]>,
+    lt: ListType,
+    ty: Ty,
+    path: &mut Vec<PathElement>,
+    c: &mut Comparison,
+) {
+    let elem = ty.elem();
+    let li = index_items(l.unwrap_or_default(), lt);
+    let ri = index_items(r.unwrap_or_default(), lt);
+    let mut done = HashSet::new();
+    for (pe, _) in li.order.iter().chain(ri.order.iter()) {
+        if !done.insert(pe) {
+            continue;
+        }
+        path.push(pe.clone());
+        cmp(li.get(pe), ri.get(pe), elem, path, c);
+        path.pop();
+    }
+}
+
+/// A list's elements by path element (first occurrence wins).
+struct Indexed<'a> {
+    order: Vec<(PathElement, &'a Value)>,
+    by_pe: HashMap<PathElement, &'a Value>,
+}
+
+impl<'a> Indexed<'a> {
+    fn get(&self, pe: &PathElement) -> Option<&'a Value> {
+        self.by_pe.get(pe).copied()
+    }
+}
+
+fn index_items(items: &[Value], lt: ListType) -> Indexed<'_> {
+    let mut order = Vec::with_capacity(items.len());
+    let mut by_pe = HashMap::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let pe = item_pe(lt, item, i, Strictness::Lenient).unwrap_or(PathElement::Index(i as u64));
+        by_pe.entry(pe.clone()).or_insert(item);
+        order.push((pe, item));
+    }
+    Indexed { order, by_pe }
+}
+
+/// Merges an applied configuration into a live object: the configuration's
+/// leaves win, granular maps merge key by key, sets and list-maps merge by
+/// element identity (live order kept, applied order for what it names).
+pub(crate) fn merge(l: &Value, r: &Value, ty: Ty) -> Value {
+    let lf = form(&ty, l, Strictness::Lenient).unwrap_or(Form::Leaf);
+    let rf = form(&ty, r, Strictness::Lenient).unwrap_or(Form::Leaf);
+    match (lf, rf) {
+        (Form::Fields(lm), Form::Fields(rm)) => {
+            let mut out = lm.clone();
+            for (k, rv) in rm {
+                let merged = match lm.get(k) {
+                    Some(lv) => merge(lv, rv, ty.field_or_untyped(k)),
+                    None => rv.clone(),
+                };
+                out.insert(k.clone(), merged);
+            }
+            Value::Object(out)
+        }
+        (Form::Items(li, lt), Form::Items(ri, _)) => {
+            Value::Array(merge_items(li, ri, lt, ty.elem()))
+        }
+        _ => r.clone(),
+    }
+}
+
+/// Upstream's list merge: walks both lists, emitting live-only elements in
+/// place, shared elements in the applied order, applied-only elements where
+/// the applied list has them.
+fn merge_items(l: &[Value], r: &[Value], lt: ListType, elem: Ty) -> Vec<Value> {
+    let li = index_items(l, lt);
+    let ri = index_items(r, lt);
+    let lpes: Vec<&PathElement> = li.order.iter().map(|(pe, _)| pe).collect();
+    let rpes: Vec<&PathElement> = ri.order.iter().map(|(pe, _)| pe).collect();
+    let mut shared: VecDeque<&PathElement> = rpes
+        .iter()
+        .copied()
+        .filter(|pe| li.by_pe.contains_key(*pe))
+        .collect();
+    let mut next_shared = shared.pop_front();
+    let mut merged_r: HashSet<&PathElement> = HashSet::new();
+    let mut out = Vec::with_capacity(l.len().max(r.len()));
+    let merge_pe = |pe: &PathElement| -> Option<Value> {
+        match (li.get(pe), ri.get(pe)) {
+            (Some(a), Some(b)) => Some(merge(a, b, elem)),
+            (None, Some(b)) => Some(b.clone()),
+            (Some(a), None) => Some(a.clone()),
+            (None, None) => None,
+        }
+    };
+    let (mut i, mut j) = (0, 0);
+    while i < lpes.len() || j < rpes.len() {
+        if let (Some(lpe), Some(rpe)) = (lpes.get(i), rpes.get(j)) {
+            if lpe == rpe {
+                merged_r.insert(lpe);
+                out.extend(merge_pe(lpe));
+                i += 1;
+                j += 1;
+                next_shared = shared.pop_front();
+                continue;
+            }
+            if ri.by_pe.contains_key(*lpe) && next_shared.is_some_and(|n| n != *lpe) {
+                // A shared element, but not the one due next.
+                i += 1;
+                continue;
+            }
+        }
+        if let Some(lpe) = lpes.get(i) {
+            if !ri.by_pe.contains_key(*lpe) {
+                if let Some((_, v)) = li.order.get(i) {
+                    out.push((*v).clone());
+                }
+                i += 1;
+                continue;
+            }
+            if merged_r.contains(lpe) || j >= rpes.len() {
+                i += 1;
+                continue;
+            }
+        }
+        if let Some(rpe) = rpes.get(j) {
+            merged_r.insert(rpe);
+            out.extend(merge_pe(rpe));
+            j += 1;
+            if next_shared.is_some_and(|n| n == *rpe) {
+                next_shared = shared.pop_front();
+            }
+        }
+    }
+    out
+}
+
+/// Removes the fields of `set` from a value; removing a member removes
+/// everything below it.
+pub(crate) fn remove(v: &Value, set: &FieldSet, ty: Ty) -> Value {
+    match form(&ty, v, Strictness::Lenient).unwrap_or(Form::Leaf) {
+        Form::Leaf => v.clone(),
+        Form::Fields(map) => {
+            let mut out = Map::new();
+            for (k, child) in map {
+                let pe = PathElement::Field(k.clone());
+                if set.has_member(&pe) {
+                    continue;
+                }
+                let kept = match set.child(&pe) {
+                    Some(sub) => remove(child, sub, ty.field_or_untyped(k)),
+                    None => child.clone(),
+                };
+                out.insert(k.clone(), kept);
+            }
+            Value::Object(out)
+        }
+        Form::Items(items, lt) => {
+            let elem = ty.elem();
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                let pe = item_pe(lt, item, i, Strictness::Lenient)
+                    .unwrap_or(PathElement::Index(i as u64));
+                if set.has_member(&pe) {
+                    continue;
+                }
+                out.push(match set.child(&pe) {
+                    Some(sub) => remove(item, sub, elem),
+                    None => item.clone(),
+                });
+            }
+            Value::Array(out)
+        }
+    }
+}
+
+/// Adds as members the struct fields (not map keys or list elements) that
+/// have descendants in the set (upstream's `EnsureNamedFieldsAreMembers`),
+/// so pruning can remove a whole field its manager stopped applying.
+pub(crate) fn ensure_named_fields(set: &FieldSet, ty: Ty) -> FieldSet {
+    let mut out = FieldSet::new();
+    for pe in set.members() {
+        out.insert_member(pe.clone());
+    }
+    for (pe, child) in set.children() {
+        let cty = match pe {
+            PathElement::Field(name) => {
+                if ty.declares(name) {
+                    out.insert_member(pe.clone());
+                }
+                ty.field_or_untyped(name)
+            }
+            _ => ty.elem(),
+        };
+        out.set_child(pe.clone(), ensure_named_fields(child, cty));
+    }
+    out
+}
+
+/// Drops `null` values from typed structs and maps (a typed object cannot
+/// hold them: upstream's conversion back to Go types omits them).
+pub(crate) fn strip_nulls(v: &mut Value, ty: Ty) {
+    let kind = ty.kind();
+    match v {
+        Value::Object(map) if kind == Kind::Struct || kind == Kind::Map => {
+            map.retain(|_, child| !child.is_null());
+            for (k, child) in map.iter_mut() {
+                strip_nulls(child, ty.field_or_untyped(k));
+            }
+        }
+        Value::Array(items) if kind == Kind::List => {
+            let elem = ty.elem();
+            for item in items {
+                strip_nulls(item, elem);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fieldpath::path_string;
+    use serde_json::json;
+
+    fn deployment() -> Ty {
+        Ty::root("io.k8s.api.apps.v1.Deployment").unwrap()
+    }
+
+    fn paths(set: &FieldSet) -> Vec<String> {
+        set.paths().iter().map(|p| path_string(p)).collect()
+    }
+
+    #[test]
+    fn field_set_of_a_deployment() {
+        let d = json!({
+            "metadata": {"name": "d", "labels": {"app": "x"}},
+            "spec": {
+                "replicas": 2,
+                "selector": {"matchLabels": {"app": "x"}},
+                "template": {"spec": {"containers": [
+                    {"name": "c", "image": "i", "ports": [{"containerPort": 80}]}
+                ]}}
+            }
+        });
+        let set = field_set(&d, deployment(), Strictness::Strict).unwrap();
+        let p = paths(&set);
+        assert!(p.contains(&".metadata.labels.app".to_string()), "{p:?}");
+        assert!(
+            p.contains(&".spec.selector".to_string()),
+            "atomic selector: {p:?}"
+        );
+        assert!(!p.iter().any(|x| x.starts_with(".spec.selector.")), "{p:?}");
+        assert!(p.contains(&r#".spec.template.spec.containers[name="c"]"#.to_string()));
+        assert!(p.contains(&r#".spec.template.spec.containers[name="c"].image"#.to_string()));
+        assert!(p.contains(
+            &r#".spec.template.spec.containers[name="c"].ports[containerPort=80,protocol="TCP"]"#.to_string()
+        ));
+        assert!(!p.contains(&".spec".to_string()));
+    }
+
+    #[test]
+    fn strict_rejects_undeclared_fields_and_duplicates() {
+        let bad = json!({"spec": {"nope": 1}});
+        let err = field_set(&bad, deployment(), Strictness::Strict).unwrap_err();
+        assert_eq!(err, ".spec.nope: field not declared in schema");
+        let dup =
+            json!({"spec": {"template": {"spec": {"containers": [{"name": "a"}, {"name": "a"}]}}}});
+        assert!(field_set(&dup, deployment(), Strictness::Strict).is_err());
+        assert!(field_set(&dup, deployment(), Strictness::Lenient).is_ok());
+    }
+
+    #[test]
+    fn compare_marks_added_parents() {
+        let ty = Ty::root("io.k8s.api.core.v1.ConfigMap").unwrap();
+        let c = compare(
+            &json!({"data": {"a": "1"}}),
+            &json!({"data": {"a": "2"}, "binaryData": {"b": ""}}),
+            ty,
+        );
+        assert_eq!(paths(&c.modified), vec![".data.a"]);
+        assert_eq!(paths(&c.added), vec![".binaryData", ".binaryData.b"]);
+        assert!(c.removed.is_empty());
+    }
+
+    #[test]
+    fn merge_list_map_keeps_live_only_items() {
+        let pod = Ty::root("io.k8s.api.core.v1.PodSpec").unwrap();
+        let live =
+            json!({"containers": [{"name": "a", "image": "1"}, {"name": "b", "image": "2"}]});
+        let cfg = json!({"containers": [{"name": "b", "image": "3"}, {"name": "c", "image": "4"}]});
+        let out = merge(&live, &cfg, pod);
+        assert_eq!(
+            out["containers"],
+            json!([{"name": "a", "image": "1"}, {"name": "b", "image": "3"}, {"name": "c", "image": "4"}])
+        );
+    }
+
+    #[test]
+    fn remove_and_named_fields() {
+        let ty = Ty::root("io.k8s.api.core.v1.ConfigMap").unwrap();
+        let mut set = FieldSet::new();
+        set.insert(&[
+            PathElement::Field("data".into()),
+            PathElement::Field("a".into()),
+        ]);
+        let ensured = ensure_named_fields(&set, ty);
+        assert!(ensured.has(&[PathElement::Field("data".into())]));
+        let out = remove(&json!({"data": {"a": "1", "b": "2"}}), &set, ty);
+        assert_eq!(out, json!({"data": {"b": "2"}}));
+        let out = remove(&json!({"data": {"a": "1"}}), &ensured, ty);
+        assert_eq!(out, json!({}));
+    }
+}
