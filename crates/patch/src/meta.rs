@@ -182,6 +182,28 @@ pub fn type_is_atomic(type_name: &str) -> bool {
     table::ATOMIC_TYPES.binary_search(&type_name).is_ok()
 }
 
+/// Adds upstream's `x-kubernetes-*` extensions to OpenAPI definitions
+/// (keyed by definition name, as `Schemas::definitions` holds them): the
+/// patch and list metadata on each listed property, and
+/// `x-kubernetes-map-type: atomic` on atomic definitions. Definitions or
+/// properties that are absent are skipped.
+pub fn annotate_definitions(definitions: &mut Map<String, Value>) {
+    for (ty, field, meta) in all_field_meta() {
+        if let Some(Value::Object(prop)) = definitions
+            .get_mut(ty)
+            .and_then(|d| d.get_mut("properties"))
+            .and_then(|p| p.get_mut(field))
+        {
+            prop.extend(meta.extensions());
+        }
+    }
+    for ty in table::ATOMIC_TYPES {
+        if let Some(Value::Object(def)) = definitions.get_mut(*ty) {
+            def.insert("x-kubernetes-map-type".into(), json!("atomic"));
+        }
+    }
+}
+
 /// The value server-side apply assumes for a list-map key field an element
 /// leaves out, as upstream's schema defaults do (a port's protocol is TCP).
 pub fn list_map_key_default(key: &str) -> Option<Value> {
@@ -258,5 +280,20 @@ mod tests {
             ext["x-kubernetes-list-map-keys"],
             json!(["containerPort", "protocol"])
         );
+    }
+
+    #[test]
+    fn annotates_definitions() {
+        let mut defs = Schemas::get().definitions().clone();
+        annotate_definitions(&mut defs);
+        let spec = &defs["io.k8s.api.core.v1.PodSpec"]["properties"];
+        assert_eq!(spec["containers"]["x-kubernetes-patch-merge-key"], "name");
+        assert_eq!(
+            spec["containers"]["x-kubernetes-list-map-keys"],
+            json!(["name"])
+        );
+        assert_eq!(spec["nodeSelector"]["x-kubernetes-map-type"], "atomic");
+        let selector = &defs["io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector"];
+        assert_eq!(selector["x-kubernetes-map-type"], "atomic");
     }
 }

@@ -343,7 +343,8 @@ mod tests {
         // from the file, B added and the finalizers reordered.
         let mut doc = deployment();
         doc["metadata"]["finalizers"] = json!(["x", "y"]);
-        doc["spec"]["template"]["spec"]["containers"][0]["env"] = json!([{"name": "A", "value": "1"}]);
+        doc["spec"]["template"]["spec"]["containers"][0]["env"] =
+            json!([{"name": "A", "value": "1"}]);
         let out = smp(
             doc,
             json!({

@@ -6,14 +6,20 @@
 //! Every walk is recursive but bounded: callers check inputs against
 //! [`crate::json::MAX_DEPTH`] first.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+mod compare;
+mod merge;
+
+use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
 use crate::fieldpath::{FieldSet, PathElement};
-use crate::json::{canonical, json_eq};
+use crate::json::canonical;
 use crate::meta::{ListType, list_map_key_default};
 use crate::ty::{Kind, Ty};
+
+pub(crate) use compare::compare;
+pub(crate) use merge::{merge, remove};
 
 /// How a value is walked at a typed position.
 enum Form<'a> {
@@ -200,120 +206,6 @@ fn to_set(
     Ok(())
 }
 
-/// What changed between two values (upstream's `Compare`).
-#[derive(Default)]
-pub(crate) struct Comparison {
-    /// Fields present only in the new value (with their parents).
-    pub added: FieldSet,
-    /// Leaves whose value changed.
-    pub modified: FieldSet,
-    /// Fields present only in the old value.
-    pub removed: FieldSet,
-}
-
-/// Compares two values of the same type.
-pub(crate) fn compare(old: &Value, new: &Value, ty: Ty) -> Comparison {
-    let mut c = Comparison::default();
-    let mut path = Vec::new();
-    cmp(Some(old), Some(new), ty, &mut path, &mut c);
-    c
-}
-
-fn cmp(
-    l: Option<&Value>,
-    r: Option<&Value>,
-    ty: Ty,
-    path: &mut Vec<PathElement>,
-    c: &mut Comparison,
-) {
-    let lf = l.map(|v| form(&ty, v, Strictness::Lenient).unwrap_or(Form::Leaf));
-    let rf = r.map(|v| form(&ty, v, Strictness::Lenient).unwrap_or(Form::Leaf));
-    match (lf, rf) {
-        (Some(Form::Fields(lm)), Some(Form::Fields(rm))) => {
-            compare_fields(Some(lm), Some(rm), ty, path, c);
-        }
-        (Some(Form::Items(li, lt)), Some(Form::Items(ri, _))) => {
-            compare_items(Some(li), Some(ri), lt, ty, path, c);
-        }
-        (None, Some(Form::Fields(rm))) => {
-            compare_fields(None, Some(rm), ty, path, c);
-            c.added.insert(path);
-        }
-        (None, Some(Form::Items(ri, lt))) => {
-            compare_items(None, Some(ri), lt, ty, path, c);
-            c.added.insert(path);
-        }
-        (Some(Form::Fields(lm)), None) => {
-            compare_fields(Some(lm), None, ty, path, c);
-            c.removed.insert(path);
-        }
-        (Some(Form::Items(li, lt)), None) => {
-            compare_items(Some(li), None, lt, ty, path, c);
-            c.removed.insert(path);
-        }
-        (None, Some(_)) => c.added.insert(path),
-        (Some(_), None) => c.removed.insert(path),
-        (Some(_), Some(_)) => {
-            if let (Some(a), Some(b)) = (l, r)
-                && !json_eq(a, b)
-            {
-                c.modified.insert(path);
-            }
-        }
-        (None, None) => {}
-    }
-}
-
-fn compare_fields(
-    l: Option<&Map<String, Value>>,
-    r: Option<&Map<String, Value>>,
-    ty: Ty,
-    path: &mut Vec<PathElement>,
-    c: &mut Comparison,
-) {
-    let keys = l
-        .into_iter()
-        .flat_map(|m| m.keys())
-        .chain(r.into_iter().flat_map(|m| m.keys()));
-    let mut done = HashSet::new();
-    for k in keys {
-        if !done.insert(k) {
-            continue;
-        }
-        path.push(PathElement::Field(k.clone()));
-        cmp(
-            l.and_then(|m| m.get(k)),
-            r.and_then(|m| m.get(k)),
-            ty.field_or_untyped(k),
-            path,
-            c,
-        );
-        path.pop();
-    }
-}
-
-fn compare_items(
-    l: Option<&[Value]>,
-    r: Option<&[Value]>,
-    lt: ListType,
-    ty: Ty,
-    path: &mut Vec<PathElement>,
-    c: &mut Comparison,
-) {
-    let elem = ty.elem();
-    let li = index_items(l.unwrap_or_default(), lt);
-    let ri = index_items(r.unwrap_or_default(), lt);
-    let mut done = HashSet::new();
-    for (pe, _) in li.order.iter().chain(ri.order.iter()) {
-        if !done.insert(pe) {
-            continue;
-        }
-        path.push(pe.clone());
-        cmp(li.get(pe), ri.get(pe), elem, path, c);
-        path.pop();
-    }
-}
-
 /// A list's elements by path element (first occurrence wins).
 struct Indexed<'a> {
     order: Vec<(PathElement, &'a Value)>,
@@ -335,136 +227,6 @@ fn index_items(items: &[Value], lt: ListType) -> Indexed<'_> {
         order.push((pe, item));
     }
     Indexed { order, by_pe }
-}
-
-/// Merges an applied configuration into a live object: the configuration's
-/// leaves win, granular maps merge key by key, sets and list-maps merge by
-/// element identity (live order kept, applied order for what it names).
-pub(crate) fn merge(l: &Value, r: &Value, ty: Ty) -> Value {
-    let lf = form(&ty, l, Strictness::Lenient).unwrap_or(Form::Leaf);
-    let rf = form(&ty, r, Strictness::Lenient).unwrap_or(Form::Leaf);
-    match (lf, rf) {
-        (Form::Fields(lm), Form::Fields(rm)) => {
-            let mut out = lm.clone();
-            for (k, rv) in rm {
-                let merged = match lm.get(k) {
-                    Some(lv) => merge(lv, rv, ty.field_or_untyped(k)),
-                    None => rv.clone(),
-                };
-                out.insert(k.clone(), merged);
-            }
-            Value::Object(out)
-        }
-        (Form::Items(li, lt), Form::Items(ri, _)) => {
-            Value::Array(merge_items(li, ri, lt, ty.elem()))
-        }
-        _ => r.clone(),
-    }
-}
-
-/// Upstream's list merge: walks both lists, emitting live-only elements in
-/// place, shared elements in the applied order, applied-only elements where
-/// the applied list has them.
-fn merge_items(l: &[Value], r: &[Value], lt: ListType, elem: Ty) -> Vec<Value> {
-    let li = index_items(l, lt);
-    let ri = index_items(r, lt);
-    let lpes: Vec<&PathElement> = li.order.iter().map(|(pe, _)| pe).collect();
-    let rpes: Vec<&PathElement> = ri.order.iter().map(|(pe, _)| pe).collect();
-    let mut shared: VecDeque<&PathElement> = rpes
-        .iter()
-        .copied()
-        .filter(|pe| li.by_pe.contains_key(*pe))
-        .collect();
-    let mut next_shared = shared.pop_front();
-    let mut merged_r: HashSet<&PathElement> = HashSet::new();
-    let mut out = Vec::with_capacity(l.len().max(r.len()));
-    let merge_pe = |pe: &PathElement| -> Option<Value> {
-        match (li.get(pe), ri.get(pe)) {
-            (Some(a), Some(b)) => Some(merge(a, b, elem)),
-            (None, Some(b)) => Some(b.clone()),
-            (Some(a), None) => Some(a.clone()),
-            (None, None) => None,
-        }
-    };
-    let (mut i, mut j) = (0, 0);
-    while i < lpes.len() || j < rpes.len() {
-        if let (Some(lpe), Some(rpe)) = (lpes.get(i), rpes.get(j)) {
-            if lpe == rpe {
-                merged_r.insert(lpe);
-                out.extend(merge_pe(lpe));
-                i += 1;
-                j += 1;
-                next_shared = shared.pop_front();
-                continue;
-            }
-            if ri.by_pe.contains_key(*lpe) && next_shared.is_some_and(|n| n != *lpe) {
-                // A shared element, but not the one due next.
-                i += 1;
-                continue;
-            }
-        }
-        if let Some(lpe) = lpes.get(i) {
-            if !ri.by_pe.contains_key(*lpe) {
-                if let Some((_, v)) = li.order.get(i) {
-                    out.push((*v).clone());
-                }
-                i += 1;
-                continue;
-            }
-            if merged_r.contains(lpe) || j >= rpes.len() {
-                i += 1;
-                continue;
-            }
-        }
-        if let Some(rpe) = rpes.get(j) {
-            merged_r.insert(rpe);
-            out.extend(merge_pe(rpe));
-            j += 1;
-            if next_shared.is_some_and(|n| n == *rpe) {
-                next_shared = shared.pop_front();
-            }
-        }
-    }
-    out
-}
-
-/// Removes the fields of `set` from a value; removing a member removes
-/// everything below it.
-pub(crate) fn remove(v: &Value, set: &FieldSet, ty: Ty) -> Value {
-    match form(&ty, v, Strictness::Lenient).unwrap_or(Form::Leaf) {
-        Form::Leaf => v.clone(),
-        Form::Fields(map) => {
-            let mut out = Map::new();
-            for (k, child) in map {
-                let pe = PathElement::Field(k.clone());
-                if set.has_member(&pe) {
-                    continue;
-                }
-                let kept = match set.child(&pe) {
-                    Some(sub) => remove(child, sub, ty.field_or_untyped(k)),
-                    None => child.clone(),
-                };
-                out.insert(k.clone(), kept);
-            }
-            Value::Object(out)
-        }
-        Form::Items(items, lt) => {
-            let elem = ty.elem();
-            let mut out = Vec::with_capacity(items.len());
-            for (i, item) in items.iter().enumerate() {
-                let pe = item_pe(lt, item, i, Strictness::Lenient)
-                    .unwrap_or(PathElement::Index(i as u64));
-                if set.has_member(&pe) {
-                    continue;
-                }
-                out.push(match set.child(&pe) {
-                    Some(sub) => remove(item, sub, elem),
-                    None => item.clone(),
-                });
-            }
-            Value::Array(out)
-        }
-    }
 }
 
 /// Adds as members the struct fields (not map keys or list elements) that
@@ -510,7 +272,6 @@ pub(crate) fn strip_nulls(v: &mut Value, ty: Ty) {
         _ => {}
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -562,32 +323,6 @@ mod tests {
             json!({"spec": {"template": {"spec": {"containers": [{"name": "a"}, {"name": "a"}]}}}});
         assert!(field_set(&dup, deployment(), Strictness::Strict).is_err());
         assert!(field_set(&dup, deployment(), Strictness::Lenient).is_ok());
-    }
-
-    #[test]
-    fn compare_marks_added_parents() {
-        let ty = Ty::root("io.k8s.api.core.v1.ConfigMap").unwrap();
-        let c = compare(
-            &json!({"data": {"a": "1"}}),
-            &json!({"data": {"a": "2"}, "binaryData": {"b": ""}}),
-            ty,
-        );
-        assert_eq!(paths(&c.modified), vec![".data.a"]);
-        assert_eq!(paths(&c.added), vec![".binaryData", ".binaryData.b"]);
-        assert!(c.removed.is_empty());
-    }
-
-    #[test]
-    fn merge_list_map_keeps_live_only_items() {
-        let pod = Ty::root("io.k8s.api.core.v1.PodSpec").unwrap();
-        let live =
-            json!({"containers": [{"name": "a", "image": "1"}, {"name": "b", "image": "2"}]});
-        let cfg = json!({"containers": [{"name": "b", "image": "3"}, {"name": "c", "image": "4"}]});
-        let out = merge(&live, &cfg, pod);
-        assert_eq!(
-            out["containers"],
-            json!([{"name": "a", "image": "1"}, {"name": "b", "image": "3"}, {"name": "c", "image": "4"}])
-        );
     }
 
     #[test]
