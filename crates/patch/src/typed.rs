@@ -9,7 +9,7 @@
 mod compare;
 mod merge;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
@@ -91,44 +91,45 @@ fn json_kind(v: &Value) -> &'static str {
     }
 }
 
-/// The path element of a list element: its key fields for a list-map, its
-/// value for a set. A list-map element without its keys gets its index
-/// (when lenient).
+/// The path element of a list element: its key fields for a list-map
+/// (a missing key takes its default, or is left out, as upstream does), its
+/// value for a set. An element that has no identity gets its index when
+/// lenient.
 fn item_pe(
     lt: ListType,
     item: &Value,
     index: usize,
     strict: Strictness,
 ) -> Result<PathElement, String> {
-    match lt {
-        ListType::Map(keys) => {
-            let Value::Object(obj) = item else {
-                return fallback(index, strict, || {
-                    "associative list element is not an object".into()
-                });
-            };
+    match (lt, item) {
+        (_, Value::Null) => fallback(index, strict, || {
+            "associative list may not have a null element".into()
+        }),
+        (ListType::Map(keys), Value::Object(obj)) => {
             let mut key = Map::new();
             for k in keys {
-                match obj
-                    .get(*k)
-                    .filter(|v| !v.is_null())
-                    .cloned()
-                    .or_else(|| list_map_key_default(k))
-                {
-                    Some(v) => {
-                        key.insert((*k).to_string(), v);
-                    }
-                    None => {
-                        return fallback(index, strict, || {
-                            format!(
-                                "associative list with keys has an element that omits key field {k:?} (and doesn't have default value)"
-                            )
-                        });
-                    }
+                if let Some(v) = obj.get(*k).cloned().or_else(|| list_map_key_default(k)) {
+                    key.insert((*k).to_string(), v);
                 }
+            }
+            if key.is_empty() && !keys.is_empty() {
+                return fallback(index, strict, || {
+                    format!(
+                        "associative list with keys has an element that omits all key fields {keys:?} (and doesn't have default values for any key fields)"
+                    )
+                });
             }
             Ok(PathElement::Key(canonical(&Value::Object(key))))
         }
+        (ListType::Map(_), _) => fallback(index, strict, || {
+            "associative list with keys may not have non-map elements".into()
+        }),
+        (_, Value::Object(_)) => fallback(index, strict, || {
+            "associative list without keys has an element that's a map type".into()
+        }),
+        (_, Value::Array(_)) => fallback(index, strict, || {
+            "not supported: associative list with lists as elements".into()
+        }),
         _ => Ok(PathElement::Value(canonical(item))),
     }
 }
@@ -190,14 +191,25 @@ fn to_set(
         }
         Form::Items(items, lt) => {
             let elem = ty.elem();
-            let mut seen = HashSet::new();
+            let mut pes = Vec::with_capacity(items.len());
+            let mut count: HashMap<PathElement, usize> = HashMap::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {
                 let pe = item_pe(lt, item, i, strict).map_err(|e| prefixed(path, e))?;
-                if strict == Strictness::Strict && !seen.insert(pe.clone()) {
+                let n = count.entry(pe.clone()).or_default();
+                *n += 1;
+                if *n > 1 && strict == Strictness::Strict {
                     return Err(prefixed(path, format!("duplicate entries for key {pe}")));
                 }
+                pes.push(pe);
+            }
+            for (pe, item) in pes.into_iter().zip(items) {
+                let duplicated = count.get(&pe).is_some_and(|n| *n > 1);
                 path.push(pe);
-                to_set(item, elem, path, out, strict)?;
+                // Duplicated elements (in stored objects) are owned as a
+                // whole, as upstream does.
+                if !duplicated {
+                    to_set(item, elem, path, out, strict)?;
+                }
                 out.insert(path);
                 path.pop();
             }
@@ -206,24 +218,33 @@ fn to_set(
     Ok(())
 }
 
-/// A list's elements by path element (first occurrence wins).
+/// A list's elements by path element. Elements whose path element occurs
+/// more than once (possible in stored objects) have no value by it: like
+/// upstream, they are never merged with anything.
 struct Indexed<'a> {
     order: Vec<(PathElement, &'a Value)>,
-    by_pe: HashMap<PathElement, &'a Value>,
+    by_pe: HashMap<PathElement, Option<&'a Value>>,
 }
 
 impl<'a> Indexed<'a> {
     fn get(&self, pe: &PathElement) -> Option<&'a Value> {
-        self.by_pe.get(pe).copied()
+        self.by_pe.get(pe).copied().flatten()
+    }
+
+    fn contains(&self, pe: &PathElement) -> bool {
+        self.by_pe.contains_key(pe)
     }
 }
 
 fn index_items(items: &[Value], lt: ListType) -> Indexed<'_> {
     let mut order = Vec::with_capacity(items.len());
-    let mut by_pe = HashMap::with_capacity(items.len());
+    let mut by_pe: HashMap<PathElement, Option<&Value>> = HashMap::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         let pe = item_pe(lt, item, i, Strictness::Lenient).unwrap_or(PathElement::Index(i as u64));
-        by_pe.entry(pe.clone()).or_insert(item);
+        by_pe
+            .entry(pe.clone())
+            .and_modify(|v| *v = None)
+            .or_insert(Some(item));
         order.push((pe, item));
     }
     Indexed { order, by_pe }

@@ -42,11 +42,8 @@ fn merge_items(l: &[Value], r: &[Value], lt: ListType, elem: Ty) -> Vec<Value> {
     let ri = index_items(r, lt);
     let lpes: Vec<&PathElement> = li.order.iter().map(|(pe, _)| pe).collect();
     let rpes: Vec<&PathElement> = ri.order.iter().map(|(pe, _)| pe).collect();
-    let mut shared: VecDeque<&PathElement> = rpes
-        .iter()
-        .copied()
-        .filter(|pe| li.by_pe.contains_key(*pe))
-        .collect();
+    let mut shared: VecDeque<&PathElement> =
+        rpes.iter().copied().filter(|pe| li.contains(pe)).collect();
     let mut next_shared = shared.pop_front();
     let mut merged_r: HashSet<&PathElement> = HashSet::new();
     let mut out = Vec::with_capacity(l.len().max(r.len()));
@@ -69,21 +66,27 @@ fn merge_items(l: &[Value], r: &[Value], lt: ListType, elem: Ty) -> Vec<Value> {
                 next_shared = shared.pop_front();
                 continue;
             }
-            if ri.by_pe.contains_key(*lpe) && next_shared.is_some_and(|n| n != *lpe) {
+            if ri.contains(lpe) && next_shared.is_some_and(|n| n != *lpe) {
                 // A shared element, but not the one due next.
                 i += 1;
                 continue;
             }
         }
         if let Some(lpe) = lpes.get(i) {
-            if !ri.by_pe.contains_key(*lpe) {
+            if !ri.contains(lpe) {
                 if let Some((_, v)) = li.order.get(i) {
                     out.push((*v).clone());
                 }
                 i += 1;
                 continue;
             }
-            if merged_r.contains(lpe) || j >= rpes.len() {
+            if merged_r.contains(lpe) {
+                // Already merged from the applied side; upstream moves on
+                // to the applied list in the same step.
+                i += 1;
+            } else if j >= rpes.len() {
+                // Unreachable (every applied element gets merged before the
+                // applied list ends), but never loop forever.
                 i += 1;
                 continue;
             }
