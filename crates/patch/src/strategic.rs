@@ -93,7 +93,9 @@ fn merge_map(
             continue;
         }
         let Some(slot) = original.get_mut(&key) else {
-            original.insert(key, fresh(patch_value, child)?);
+            if let Some(v) = fresh(patch_value) {
+                original.insert(key, v);
+            }
             continue;
         };
         let current = std::mem::take(slot);
@@ -112,20 +114,49 @@ fn merge_map(
                     Value::Array(p)
                 }
             }
-            (_, p) => fresh(p, child)?,
+            (_, p) => match fresh(p) {
+                Some(v) => v,
+                None => {
+                    original.remove(&key);
+                    continue;
+                }
+            },
         };
     }
     Ok(original)
 }
 
 /// The value a patch sets where the original had nothing (or something of
-/// another kind): the patch value, cleaned of nulls and directives.
-fn fresh(value: Value, ty: Ty) -> Result<Value, PatchError> {
+/// another kind), as upstream takes it: nulls inside maps dropped, and any
+/// map carrying a `$patch` directive dropped altogether (`None` at the top).
+/// The other directives, which upstream leaves for the typed decoding to
+/// discard as unknown fields, are dropped here since objects stay JSON.
+pub(super) fn fresh(value: Value) -> Option<Value> {
     match value {
-        Value::Object(p) => Ok(Value::Object(merge_map(Map::new(), p, ty)?)),
-        Value::Array(items) if ty.meta().merges() => Ok(Value::Array(list::fresh_list(items, ty)?)),
-        other => Ok(other),
+        Value::Object(map) => {
+            if map.contains_key(DIRECTIVE) {
+                return None;
+            }
+            let mut out = Map::new();
+            for (k, v) in map {
+                if v.is_null() || is_directive_key(&k) {
+                    continue;
+                }
+                if let Some(v) = fresh(v) {
+                    out.insert(k, v);
+                }
+            }
+            Some(Value::Object(out))
+        }
+        Value::Array(items) => Some(Value::Array(items.into_iter().filter_map(fresh).collect())),
+        other => Some(other),
     }
+}
+
+fn is_directive_key(key: &str) -> bool {
+    key == RETAIN_KEYS
+        || key.starts_with(SET_ELEMENT_ORDER)
+        || key.starts_with(DELETE_FROM_PRIMITIVE_LIST)
 }
 
 /// `$retainKeys`: clears the original's keys missing from the list, after

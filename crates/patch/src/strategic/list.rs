@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
-use super::{DIRECTIVE, SET_ELEMENT_ORDER, directive_field, invalid, merge_map};
+use super::{DIRECTIVE, SET_ELEMENT_ORDER, directive_field, fresh, invalid, merge_map};
 use crate::PatchError;
 use crate::json::{canonical, dedup, json_eq};
 use crate::ty::Ty;
@@ -42,29 +42,6 @@ pub(super) fn merge_list(
     let key = if objects { key } else { None };
     let (named, server_only) = partition(merged, &patch, key)?;
     Ok(normalize_order(named, server_only, &patch, &original, key))
-}
-
-/// A list a patch sets where the original had none: `$patch: delete`
-/// elements dropped, objects cleaned of nulls and directives.
-pub(super) fn fresh_list(items: Vec<Value>, ty: Ty) -> Result<Vec<Value>, PatchError> {
-    let elem = ty.elem();
-    let mut out = Vec::with_capacity(items.len());
-    for item in items {
-        match item {
-            Value::Object(mut map) => match map.get(DIRECTIVE).and_then(Value::as_str) {
-                Some("delete") => {}
-                Some("replace") => {
-                    map.remove(DIRECTIVE);
-                    if !map.is_empty() {
-                        out.push(Value::Object(merge_map(Map::new(), map, elem)?));
-                    }
-                }
-                _ => out.push(Value::Object(merge_map(Map::new(), map, elem)?)),
-            },
-            other => out.push(other),
-        }
-    }
-    Ok(out)
 }
 
 /// `$deleteFromPrimitiveList/<field>`: removes every listed value.
@@ -347,13 +324,10 @@ pub(super) fn apply_set_element_order(
         }
         let merged = match (live.clone(), patch_list) {
             (Some(l), None) => l,
-            (None, Some(p)) => {
-                if merges {
-                    fresh_list(p, child)?
-                } else {
-                    p
-                }
-            }
+            (None, Some(p)) => match fresh(Value::Array(p)) {
+                Some(Value::Array(items)) => items,
+                _ => Vec::new(),
+            },
             (Some(l), Some(p)) => {
                 if merges {
                     merge_list(l, p, child)?
