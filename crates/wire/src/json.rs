@@ -46,7 +46,7 @@ fn json_error(e: serde_json::Error) -> WireError {
 /// `duplicate field "<path>"`. A body that is not valid JSON gives the duplicates found
 /// before the syntax error (the parse error itself is [`crate::decode`]'s to report).
 pub fn duplicate_fields(body: &[u8]) -> Vec<String> {
-    let mut found = Vec::new();
+    let mut found = Found::default();
     let mut de = serde_json::Deserializer::from_slice(body);
     // A syntax error is reported by decode(); what was found before it still stands.
     let _ = Scan {
@@ -54,13 +54,21 @@ pub fn duplicate_fields(body: &[u8]) -> Vec<String> {
         found: &mut found,
     }
     .deserialize(&mut de);
-    found
+    found.paths
+}
+
+/// Duplicated paths in the order found; the set keeps a body with many duplicates
+/// from costing quadratic time.
+#[derive(Default)]
+struct Found {
+    paths: Vec<String>,
+    seen: HashSet<String>,
 }
 
 /// Walks one JSON value, recording duplicated keys of every object under `path`.
 struct Scan<'a> {
     path: String,
-    found: &'a mut Vec<String>,
+    found: &'a mut Found,
 }
 
 impl Scan<'_> {
@@ -126,9 +134,8 @@ impl<'de> Visitor<'de> for Scan<'_> {
         let mut keys = HashSet::new();
         while let Some(key) = map.next_key::<String>()? {
             let child = self.child(&key, false);
-            if !keys.insert(key) && !child.found.contains(&child.path) {
-                let path = child.path.clone();
-                child.found.push(path);
+            if !keys.insert(key) && child.found.seen.insert(child.path.clone()) {
+                child.found.paths.push(child.path.clone());
             }
             map.next_value_seed(child)?;
         }
@@ -220,5 +227,17 @@ mod tests {
         assert!(duplicate_fields(br#"{"a":{"b":1},"c":{"b":1}}"#).is_empty());
         assert_eq!(duplicate_fields(br#"{"a":1,"a":2,"b":"#), vec!["a"]);
         assert!(duplicate_fields(b"not json").is_empty());
+    }
+
+    #[test]
+    fn many_duplicates_cost_linear_time() {
+        let mut body = String::from("{");
+        for i in 0..50_000 {
+            body.push_str(&format!("\"k{i}\":1,\"k{i}\":2,"));
+        }
+        body.push_str("\"end\":0}");
+        let start = std::time::Instant::now();
+        assert_eq!(duplicate_fields(body.as_bytes()).len(), 50_000);
+        assert!(start.elapsed() < std::time::Duration::from_secs(5));
     }
 }

@@ -10,6 +10,11 @@ use crate::json::require_object;
 /// Parses a YAML body holding exactly one document whose top level is a mapping.
 /// Empty documents (a stray `---` at the end) are not counted.
 pub(crate) fn decode(body: &[u8]) -> Result<Value, WireError> {
+    if flow_depth_exceeds(body, MAX_FLOW_DEPTH) {
+        return Err(WireError::Yaml(format!(
+            "flow collections ([ ] and {{ }}) nested more than {MAX_FLOW_DEPTH} deep"
+        )));
+    }
     let mut documents = Vec::new();
     for document in serde_yaml_ng::Deserializer::from_slice(body) {
         let mut value = Yaml::deserialize(document).map_err(|e| WireError::Yaml(e.to_string()))?;
@@ -31,6 +36,32 @@ pub(crate) fn decode(body: &[u8]) -> Result<Value, WireError> {
         return Err(WireError::Yaml("the body holds no document".into()));
     };
     require_object(to_json(document)?, "YAML")
+}
+
+/// The YAML scanner checks every open flow level at every token, so deeply nested
+/// `[[[...` costs time quadratic in the body (minutes for a megabyte); no manifest
+/// nests flow collections anywhere near this deep.
+const MAX_FLOW_DEPTH: usize = 64;
+
+/// Whether `[`/`{` nest deeper than `limit` anywhere in the body. Quotes, comments and
+/// block scalars are not told apart: tracking them would let a crafted body hide its
+/// nesting from this check, and a manifest with 64 unclosed brackets in a string is
+/// not worth that risk.
+fn flow_depth_exceeds(body: &[u8], limit: usize) -> bool {
+    let mut depth = 0usize;
+    for &c in body {
+        match c {
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
 }
 
 /// One YAML value as JSON. Integral floats become integers (`2.0`, `1e3`), as Go's
@@ -143,6 +174,22 @@ mod tests {
             decode(b"").unwrap_err(),
             WireError::Yaml("the body holds no document".into())
         );
+    }
+
+    #[test]
+    fn deep_flow_nesting_is_refused_before_parsing() {
+        let deep = format!("a: {}1{}\n", "[".repeat(65), "]".repeat(65));
+        assert!(
+            decode(deep.as_bytes())
+                .unwrap_err()
+                .to_string()
+                .contains("nested more than 64")
+        );
+        let ok = format!("a: {}1{}\n", "[".repeat(20), "]".repeat(20));
+        assert!(decode(ok.as_bytes()).is_ok());
+        // Brackets in strings count too, but balanced ones cost nothing.
+        let balanced = format!("a: '{}'\n", "[]".repeat(1000));
+        assert!(decode(balanced.as_bytes()).is_ok());
     }
 
     #[test]
