@@ -3,11 +3,13 @@
 //! (`schema`), and the pure logic the server applies to objects. Start with
 //! [`registry::RESOURCES`].
 
+pub mod defaults;
 pub mod discovery;
 pub mod openapi;
 pub mod registry;
 pub mod schema;
 pub mod selector;
 pub mod strict;
+pub mod validation;
 
 pub use registry::{ResourceInfo, Storage, Subresource};
