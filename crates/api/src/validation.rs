@@ -12,16 +12,21 @@ pub mod cluster;
 pub mod config;
 pub mod container;
 pub mod cron;
+pub mod endpoints;
 pub mod error;
 pub mod events;
+pub mod fields;
+pub mod limits;
 pub mod meta;
 pub mod names;
 pub mod net;
 pub mod networking;
 pub mod pod;
 pub mod pod_update;
+pub mod probe;
 pub mod quantity;
 pub mod rbac;
+pub mod resources;
 pub mod reviews;
 pub mod selector;
 pub mod service;
@@ -32,7 +37,11 @@ pub mod workloads;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_kinds;
+#[cfg(test)]
 mod tests_update;
+#[cfg(test)]
+mod tests_workloads;
 
 use k8s_openapi::Metadata;
 use k8s_openapi::api::{
@@ -219,15 +228,15 @@ fn validate(info: &ResourceInfo, obj: &Value, old: Option<&Value>) -> Vec<FieldE
             info,
             obj,
             old,
-            |e, i, _| service::validate_endpoints(e, i.namespaced),
+            |e, i, _| endpoints::validate_endpoints(e, i.namespaced),
             no_update,
         ),
         ("discovery.k8s.io", "EndpointSlice") => run::<discovery::EndpointSlice>(
             info,
             obj,
             old,
-            |e, i, _| service::validate_endpoint_slice(e, i.namespaced),
-            service::validate_endpoint_slice_update,
+            |e, i, _| endpoints::validate_endpoint_slice(e, i.namespaced),
+            endpoints::validate_endpoint_slice_update,
         ),
         ("", "ConfigMap") => run::<core::ConfigMap>(
             info,
@@ -268,14 +277,14 @@ fn validate(info: &ResourceInfo, obj: &Value, old: Option<&Value>) -> Vec<FieldE
             info,
             obj,
             old,
-            |l, i, _| cluster::validate_limit_range(l, i.namespaced),
+            |l, i, _| limits::validate_limit_range(l, i.namespaced),
             no_update,
         ),
         ("", "ResourceQuota") => run::<core::ResourceQuota>(
             info,
             obj,
             old,
-            |r, i, _| cluster::validate_resource_quota(r, i.namespaced),
+            |r, i, _| limits::validate_resource_quota(r, i.namespaced),
             no_update,
         ),
         ("coordination.k8s.io", "Lease") => run::<coordination::Lease>(

@@ -7,9 +7,9 @@ use k8s_openapi::api::core::v1::PodTemplateSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use serde_json::Value;
 
-use super::container::nonnegative;
 use super::cron::parse_schedule;
 use super::error::{FieldError, Path};
+use super::fields::nonnegative;
 use super::meta::{immutable, s, validate_annotations, validate_labels, validate_object_meta};
 use super::names::name_is_dns_subdomain;
 use super::pod::{spec_or_default, validate_pod_template_spec};

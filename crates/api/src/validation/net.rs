@@ -25,6 +25,11 @@ pub fn parse_ip(s: &str) -> Option<IpAddr> {
     Some(IpAddr::V4(Ipv4Addr::from(octets)))
 }
 
+/// `IPv4` or `IPv6`, as Services and EndpointSlices name families.
+pub fn family_of(ip: &IpAddr) -> &'static str {
+    if ip.is_ipv4() { "IPv4" } else { "IPv6" }
+}
+
 /// Whether `s` is an IP address.
 pub fn is_valid_ip(s: &str) -> bool {
     parse_ip(s).is_some()

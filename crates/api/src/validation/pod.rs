@@ -6,8 +6,9 @@ use std::collections::BTreeSet;
 use k8s_openapi::api::core::v1::{Pod, PodSpec, PodTemplateSpec, Toleration};
 use serde_json::Value;
 
-use super::container::{HostPorts, Role, dns_label, validate_container};
+use super::container::{HostPorts, Role, validate_container};
 use super::error::{FieldError, Path};
+use super::fields::dns_label;
 use super::meta::{
     s, validate_annotations, validate_label_name, validate_labels, validate_object_meta,
 };

@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use k8s_openapi::api::core::v1::{KeyToPath, Volume};
 use serde_json::Value;
 
-use super::container::{dns_label, local_descending_path};
 use super::error::{FieldError, Path};
+use super::fields::{dns_label, local_descending_path};
 use super::meta::s;
 use super::names::{config_map_key_errors, name_is_dns_subdomain};
 

@@ -9,8 +9,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::Value;
 
-use super::container::nonnegative;
 use super::error::{FieldError, Path};
+use super::fields::nonnegative;
 use super::meta::{immutable, validate_labels, validate_object_meta};
 use super::names::{name_is_dns_subdomain, percent_errors};
 use super::pod::validate_pod_template_spec;
