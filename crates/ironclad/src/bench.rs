@@ -3,6 +3,7 @@
 //! by side, or as one JSON object with `--json` (the figure names are a
 //! contract: see VISION.md).
 
+mod api;
 mod store;
 
 use clap::{Args, Subcommand};
@@ -19,12 +20,15 @@ pub struct BenchArgs {
 enum BenchKind {
     /// The embedded store against a single-member etcd with the same fsync durability.
     Store(store::StoreBenchArgs),
+    /// The API server at a fixed request rate, on the embedded store and on etcd, against the raw store.
+    Api(api::ApiBenchArgs),
 }
 
 /// Runs the chosen benchmark.
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     match args.what {
         BenchKind::Store(a) => store::run(a).await,
+        BenchKind::Api(a) => api::run(a).await,
     }
 }
 

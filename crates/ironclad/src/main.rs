@@ -2,7 +2,6 @@
 //! library crates together; the logic lives in the crates.
 
 mod bench;
-mod health;
 mod podmaster;
 mod server;
 

@@ -1,8 +1,7 @@
 //! `ironclad server` and `ironclad up`: what a control-plane server runs
-//! today — the store (embedded, or etcd for HA) and the server election —
-//! with health endpoints. The Kubernetes API, the control loops and the
-//! agent land in their own issues; until then this says so plainly and
-//! writes no kubeconfig.
+//! today — the store (embedded, or etcd for HA), the server election and
+//! the Kubernetes API server — and the admin kubeconfig it writes. The
+//! control loops and the agent land in their own issues.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -16,7 +15,9 @@ use ironclad_store::Store;
 use ironclad_store_embedded::{Config, EmbeddedStore};
 use ironclad_store_etcd::EtcdStore;
 
-use crate::health::Health;
+use ironclad_apiserver::ApiServer;
+use prometheus_client::metrics::gauge::Gauge;
+use std::sync::atomic::AtomicI64;
 
 /// The store key the servers of one cluster elect their leader on.
 pub const SERVER_ELECTION_KEY: &str = "/ironclad/election/server";
@@ -30,7 +31,7 @@ pub struct ServerArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
     pub bind_address: IpAddr,
-    /// Port of the API (and, until the API server lands, of the health endpoints).
+    /// Port of the API.
     #[arg(long, default_value_t = 6443)]
     pub api_port: u16,
     /// etcd client URLs, comma-separated; without them the embedded store is used.
@@ -67,7 +68,14 @@ impl UpArgs {
 
 /// Runs a server until `shutdown` resolves.
 pub async fn run(args: ServerArgs, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
-    let phase = |n: u32, what: &str| println!("[{n}/3] {what}");
+    let phase = |n: u32, what: &str| println!("[{n}/4] {what}");
+    if !args.bind_address.is_loopback() {
+        anyhow::bail!(
+            "--bind-address {}: until TLS and authentication land, the API is served over plain HTTP \
+             without authentication, so only on a loopback address (e.g. 127.0.0.1)",
+            args.bind_address
+        );
+    }
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("create {}", args.data_dir.display()))?;
 
@@ -106,24 +114,42 @@ pub async fn run(args: ServerArgs, shutdown: impl Future<Output = ()>) -> anyhow
         let _ = election_stopped.await;
     }));
 
-    let health = Health::new();
     let addr = SocketAddr::new(args.bind_address, args.api_port);
-    phase(
-        3,
-        &format!("health: http://{addr}/healthz, /readyz, /metrics"),
-    );
+    phase(3, &format!("API server: http://{addr}"));
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("listen on {addr}"))?;
-    let http = tokio::spawn(axum::serve(listener, health.router()).into_future());
-    health.set_ready(true);
+    let api = ApiServer::new(
+        store.clone(),
+        ironclad_apiserver::Config::new(args.bind_address, args.api_port),
+    )
+    .await
+    .context("start the API server")?;
+    let store_revision = Gauge::<i64, AtomicI64>::default();
+    let is_leader = Gauge::<i64, AtomicI64>::default();
+    api.metrics().with_registry(|r| {
+        r.register(
+            "ironclad_store_revision",
+            "Current revision of the cluster store",
+            store_revision.clone(),
+        );
+        r.register(
+            "ironclad_leader",
+            "1 while this server holds the leader election",
+            is_leader.clone(),
+        );
+    });
+    let http = tokio::spawn(axum::serve(listener, api.router()).into_future());
+    let kubeconfig = args.data_dir.join("admin.kubeconfig");
+    phase(4, &format!("kubeconfig: {}", kubeconfig.display()));
+    write_kubeconfig(&kubeconfig, &format!("http://{addr}"))?;
     println!(
-        "ironclad server {id}: store and election running. The Kubernetes API server is not built yet, \
-         so no admin.kubeconfig is written and kubectl cannot connect."
+        "ironclad server {id}: ready. Try: kubectl --kubeconfig {} get namespaces",
+        kubeconfig.display()
     );
 
     let watch_health = {
-        let (health, store) = (health.clone(), store.clone());
+        let store = store.clone();
         let mut states = leadership.subscribe();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -131,14 +157,14 @@ pub async fn run(args: ServerArgs, shutdown: impl Future<Output = ()>) -> anyhow
                 tokio::select! {
                     _ = tick.tick() => {
                         if let Ok(st) = store.status().await {
-                            health.store_revision.set(st.revision);
+                            store_revision.set(st.revision);
                         }
                     }
                     changed = states.changed() => {
                         if changed.is_err() { return; }
                         let state = states.borrow_and_update().clone();
                         let leading = matches!(state, LeaderState::Leader { .. });
-                        health.is_leader.set(i64::from(leading));
+                        is_leader.set(i64::from(leading));
                         println!("      election: {state}");
                     }
                 }
@@ -148,7 +174,7 @@ pub async fn run(args: ServerArgs, shutdown: impl Future<Output = ()>) -> anyhow
 
     shutdown.await;
     println!("ironclad server {id}: stopping");
-    health.set_ready(false);
+    api.set_ready(false);
     let _ = stop_election.send(());
     let _ = tokio::time::timeout(Duration::from_secs(5), election).await;
     watch_health.abort();
@@ -156,11 +182,36 @@ pub async fn run(args: ServerArgs, shutdown: impl Future<Output = ()>) -> anyhow
     // The aborted task holds a store handle until it has really stopped;
     // wait for it so the store below is closed (and checkpointed) cleanly.
     let _ = watch_health.await;
+    let _ = http.await;
+    drop(api);
     drop(store);
     if let Some(s) = embedded.and_then(|s| Arc::try_unwrap(s).ok()) {
         s.close().await.context("close the store")?;
     }
     println!("ironclad server {id}: stopped");
+    Ok(())
+}
+
+/// Writes the admin kubeconfig (mode 0600: it is the key to the cluster
+/// once credentials are in it).
+fn write_kubeconfig(path: &std::path::Path, server: &str) -> anyhow::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let text = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: ironclad\n  cluster:\n    server: {server}\n\
+         contexts:\n- name: ironclad\n  context:\n    cluster: ironclad\n    user: admin\n    namespace: default\n\
+         current-context: ironclad\nusers:\n- name: admin\n  user: {{}}\n"
+    );
+    let tmp = path.with_extension("tmp");
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .with_context(|| format!("write {}", tmp.display()))?;
+    std::io::Write::write_all(&mut f, text.as_bytes())?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path).with_context(|| format!("write {}", path.display()))?;
     Ok(())
 }
 

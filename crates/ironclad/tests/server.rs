@@ -114,10 +114,15 @@ fn up_serves_health_leads_stops_cleanly_and_resumes() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let mut up = Up::start(dir.path(), port);
-    for phase in ["[1/3] store", "[2/3] election", "[3/3] health"] {
+    for phase in [
+        "[1/4] store",
+        "[2/4] election",
+        "[3/4] API server",
+        "[4/4] kubeconfig",
+    ] {
         up.expect(phase);
     }
-    up.expect("store and election running");
+    up.expect("ready");
     up.expect("election: leader");
     assert_eq!(http_get(port, "/healthz"), (200, "ok".into()));
     assert_eq!(http_get(port, "/readyz"), (200, "ok".into()));
@@ -134,8 +139,13 @@ fn up_serves_health_leads_stops_cleanly_and_resumes() {
         );
         std::thread::sleep(Duration::from_millis(100));
     };
-    // No API server yet: no kubeconfig may pretend there is one.
-    assert!(!dir.path().join("admin.kubeconfig").exists());
+    let kubeconfig = std::fs::read_to_string(dir.path().join("admin.kubeconfig")).unwrap();
+    assert!(
+        kubeconfig.contains(&format!("server: http://127.0.0.1:{port}")),
+        "{kubeconfig}"
+    );
+    let (code, body) = http_get(port, "/api/v1/namespaces/default");
+    assert_eq!(code, 200, "{body}");
     up.stop(Signal::SIGINT);
     let id = std::fs::read_to_string(dir.path().join("server-id")).unwrap();
 

@@ -1,0 +1,165 @@
+//! The server: its configuration, shared state, and the one entry point
+//! every HTTP request goes through (body limit, routing, metrics).
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use http::{HeaderValue, Method, StatusCode, header};
+use ironclad_store::Store;
+
+use crate::error::ApiError;
+use crate::handlers;
+use crate::metrics::Metrics;
+use crate::services::ServiceAllocator;
+use crate::watchcache::Caches;
+
+/// Largest request body accepted (upstream's limit is 3 MiB).
+pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
+
+/// Configuration of an API server.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The service CIDR ClusterIPs come from (default 10.96.0.0/12).
+    pub service_cidr: String,
+    /// First and last NodePort (default 30000–32767).
+    pub node_port_range: (u16, u16),
+    /// The address other components reach this server at (the `kubernetes`
+    /// Service's endpoint).
+    pub advertise_address: IpAddr,
+    /// The port it listens on.
+    pub port: u16,
+}
+
+impl Config {
+    /// Defaults for a server reachable at `address:port`.
+    pub fn new(advertise_address: IpAddr, port: u16) -> Self {
+        Config {
+            service_cidr: "10.96.0.0/12".into(),
+            node_port_range: (30000, 32767),
+            advertise_address,
+            port,
+        }
+    }
+}
+
+/// What every handler shares.
+pub struct AppState {
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// Configuration.
+    pub config: Config,
+    /// Watch caches.
+    pub caches: Caches,
+    /// Metrics.
+    pub metrics: Metrics,
+    /// ClusterIP and NodePort allocation.
+    pub services: ServiceAllocator,
+    ready: AtomicBool,
+    namespace_cleanup: tokio::sync::Notify,
+}
+
+/// An API server on a store.
+#[derive(Clone)]
+pub struct ApiServer {
+    state: Arc<AppState>,
+}
+
+impl ApiServer {
+    /// Creates the server and the objects every cluster has (the system
+    /// namespaces and the `kubernetes` Service). Fails on a bad config.
+    pub async fn new(store: Arc<dyn Store>, config: Config) -> Result<ApiServer, ApiError> {
+        let services = ServiceAllocator::new(&config.service_cidr, config.node_port_range)?;
+        services.attach(store.clone());
+        let state = Arc::new(AppState {
+            caches: Caches::new(store.clone()),
+            store,
+            config,
+            metrics: Metrics::new(),
+            services,
+            ready: AtomicBool::new(false),
+            namespace_cleanup: tokio::sync::Notify::new(),
+        });
+        crate::bootstrap::run(&state).await?;
+        tokio::spawn(crate::namespaces::run(Arc::downgrade(&state)));
+        state.ready.store(true, Ordering::SeqCst);
+        Ok(ApiServer { state })
+    }
+
+    /// The shared state (for tests and the host process).
+    pub fn state(&self) -> &Arc<AppState> {
+        &self.state
+    }
+
+    /// Metrics, where a host process can register its own.
+    pub fn metrics(&self) -> &Metrics {
+        &self.state.metrics
+    }
+
+    /// Marks the server ready or not (`/readyz`).
+    pub fn set_ready(&self, ready: bool) {
+        self.state.ready.store(ready, Ordering::SeqCst);
+    }
+
+    /// The HTTP service.
+    pub fn router(&self) -> Router {
+        Router::new()
+            .fallback(dispatch)
+            .with_state(self.state.clone())
+    }
+}
+
+impl AppState {
+    /// Wakes the namespace cleanup after a namespace started terminating.
+    pub fn namespace_terminating(&self) {
+        self.namespace_cleanup.notify_one();
+    }
+
+    /// Waits for a namespace to start terminating.
+    pub async fn namespace_terminated(&self) {
+        self.namespace_cleanup.notified().await;
+    }
+
+    /// Whether `/readyz` says ok.
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::SeqCst)
+    }
+}
+
+/// Every request: reads the body (up to the limit), routes, records metrics.
+async fn dispatch(State(state): State<Arc<AppState>>, req: Request) -> Response {
+    let started = Instant::now();
+    let (parts, body) = req.into_parts();
+    let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(b) => b,
+        Err(_) => {
+            return ApiError::too_large(format!(
+                "the request body is larger than the limit of {MAX_BODY_BYTES} bytes"
+            ))
+            .into_response();
+        }
+    };
+    let path = parts.uri.path().to_string();
+    let (verb, resource, mut response) = handlers::handle(&state, &parts, body).await;
+    let code = response.status().as_u16();
+    state
+        .metrics
+        .observe(verb, &resource, code, started.elapsed().as_secs_f64());
+    if parts.method == Method::HEAD {
+        *response.body_mut() = Body::empty();
+    }
+    if response.status() == StatusCode::NOT_FOUND
+        && !response.headers().contains_key(header::CONTENT_TYPE)
+    {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    }
+    tracing::debug!(method = %parts.method, %path, code, "request");
+    response
+}
