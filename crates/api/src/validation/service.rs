@@ -189,9 +189,11 @@ pub fn validate_service(svc: &Service, namespaced: bool) -> Vec<FieldError> {
         )),
         "ExternalName" => {
             for (field, set) in [
+                // Upstream's strategy copies clusterIP into clusterIPs first.
                 (
                     "clusterIPs",
-                    spec.cluster_ips.as_ref().is_some_and(|v| !v.is_empty()),
+                    spec.cluster_ips.as_ref().is_some_and(|v| !v.is_empty())
+                        || !s(&spec.cluster_ip).is_empty(),
                 ),
                 (
                     "ipFamilies",

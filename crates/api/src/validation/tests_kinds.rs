@@ -32,6 +32,12 @@ fn service_rules() {
             vec![],
         ),
         (
+            "external name with a cluster IP",
+            json!({"metadata": {"name": "ext", "namespace": "default"},
+                "spec": {"type": "ExternalName", "externalName": "db.example.com", "clusterIP": "10.0.0.1"}}),
+            vec![("spec.clusterIPs", Forbidden)],
+        ),
+        (
             "external name required",
             json!({"metadata": {"name": "ext", "namespace": "default"}, "spec": {"type": "ExternalName"}}),
             vec![("spec.externalName", Required)],

@@ -380,7 +380,7 @@ fn workload_rules() {
             "deployments",
             "strategy type",
             with(d.clone(), "/spec/strategy", json!({"type": "BlueGreen"})),
-            vec![("spec.strategy.type", NotSupported)],
+            vec![("spec.strategy", NotSupported)],
         ),
         (
             "apps",

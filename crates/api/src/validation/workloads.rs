@@ -163,9 +163,10 @@ fn validate_strategy(strategy: &DeploymentStrategy, path: &Path) -> Vec<FieldErr
                 }
             }
         },
-        other => errs.push(FieldError::not_supported(
-            &path.child("type"),
-            other,
+        // Upstream reports the whole strategy on the strategy's path.
+        _ => errs.push(FieldError::not_supported(
+            path,
+            serde_json::to_value(strategy).unwrap_or(Value::Null),
             &["Recreate", "RollingUpdate"],
         )),
     }
