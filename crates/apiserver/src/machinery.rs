@@ -220,18 +220,20 @@ pub fn prepare_update(
         }
         m.remove("selfLink");
     }
-    if has_status(info) && !matches!(info.kind, "Namespace" | "Node") {
-        if let Some(o) = new.as_object_mut() {
-            match old.get("status") {
-                Some(s) => {
-                    o.insert("status".into(), s.clone());
-                }
-                None => {
-                    o.remove("status");
-                }
+    if has_status(info)
+        && !matches!(info.kind, "Namespace" | "Node")
+        && let Some(o) = new.as_object_mut()
+    {
+        match old.get("status") {
+            Some(s) => {
+                o.insert("status".into(), s.clone());
+            }
+            None => {
+                o.remove("status");
             }
         }
     }
+
     if tracks_generation(info) && desired_state_changed(old, new) {
         let g = old_meta
             .get("generation")

@@ -349,10 +349,13 @@ impl Cache {
     }
 }
 
+/// A cache and the task that feeds it.
+type Running = (Arc<Cache>, tokio::task::JoinHandle<()>);
+
 /// All caches, one per resource prefix, started on first use.
 pub struct Caches {
     store: Arc<dyn Store>,
-    caches: Mutex<HashMap<String, (Arc<Cache>, tokio::task::JoinHandle<()>)>>,
+    caches: Mutex<HashMap<String, Running>>,
 }
 
 impl Caches {

@@ -178,7 +178,11 @@ async fn from_store(
             req = req.at_revision(revision);
         }
         let resp = ctx.state.store.range(req.clone()).await?;
-        revision = resp.revision;
+        // The first read fixes the revision every later page reads at (the
+        // store reports its current revision for reads in the past).
+        if revision == 0 {
+            revision = resp.revision;
+        }
         let mut last_key = None;
         for kv in &resp.kvs {
             let obj = objects::decode(kv)?;

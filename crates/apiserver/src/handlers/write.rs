@@ -216,8 +216,10 @@ pub(crate) async fn create_object(
     machinery::check_namespace(info, ns, &mut obj)?;
     machinery::prepare_create(info, &mut obj);
     defaults::apply(info, &mut obj);
-    if info.kind == "Job" {
-        crate::kinds::job_selector(&mut obj);
+    match info.kind {
+        "Job" => crate::kinds::job_selector(info, &mut obj),
+        "Pod" => crate::kinds::pod_initial_status(&mut obj),
+        _ => {}
     }
     invalid(info, &obj, validation::validate_create(info, &obj))?;
     check_namespace_open(state, info, ns).await?;
@@ -231,8 +233,19 @@ pub(crate) async fn create_object(
     if !opts.applied {
         ironclad_patch::record_update(None, &mut obj, &opts.manager, None, &machinery::now());
     }
+    let exists = || async {
+        let r = state
+            .store
+            .range(RangeRequest::new(KeyRange::key(key.clone().into_bytes())).count_only())
+            .await?;
+        Ok::<bool, ApiError>(r.count > 0)
+    };
     for _ in 0..RETRIES {
         let mut obj = obj.clone();
+        // An existing object is AlreadyExists, whatever else is wrong.
+        if info.kind == "Service" && exists().await? {
+            return Err(ApiError::already_exists(target));
+        }
         let extra = if info.kind == "Service" {
             state.services.allocate(&mut obj).await?
         } else {
