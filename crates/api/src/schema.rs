@@ -16,6 +16,11 @@ use serde_json::{Map, Value};
 
 use crate::registry::{RESOURCES, ResourceInfo};
 
+// The merge metadata of the definitions' fields: the table that also puts
+// upstream's `x-kubernetes-*` extensions into them, for the patch engines,
+// so that they merge by exactly what the OpenAPI documents publish.
+pub use crate::openapi::extensions::{FieldMeta, ListType, MapType, field_meta, type_is_atomic};
+
 /// The JSON pointer prefix of a definition reference.
 pub const REF_PREFIX: &str = "#/components/schemas/";
 
@@ -144,8 +149,9 @@ fn generate() -> Schemas {
     register_envelopes(&mut generator);
     let mut definitions = generator.take_definitions(true);
     // Upstream's patch-strategy, merge-key, list- and map-type extensions,
-    // which k8s-openapi's schemas lack; kubectl's client-side apply and the
-    // patch engines merge lists by them.
+    // which k8s-openapi's schemas lack; kubectl's client-side apply merges
+    // lists by them. Entries without a definition are reported by the
+    // extensions' own test, not at run time.
     let _ = crate::openapi::extensions::annotate(&mut definitions);
     Schemas { definitions, kinds }
 }

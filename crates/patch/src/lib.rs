@@ -29,5 +29,5 @@ pub use json::{
     parse_yaml,
 };
 pub use managed::record_update;
-pub use meta::{FieldMeta, ListType, MapType, annotate_definitions, field_meta};
+pub use meta::{FieldMeta, ListType, MapType, field_meta};
 pub use strategic::strategic_merge_patch;

@@ -2,273 +2,199 @@
 //! leave out: patch strategies and merge keys (kubectl's client-side apply
 //! builds its strategic merge patches from them, and the server must merge
 //! with the same keys), list and map types (server-side apply), and atomic
-//! structs. Transcribed from the `patchStrategy`/`patchMergeKey` tags and
-//! `+listType`/`+listMapKey`/`+mapType`/`+structType` markers of the
-//! Kubernetes 1.33 API types, for the definitions ironclad serves.
+//! structs.
+//!
+//! This is the one table of them in ironclad (`extensions/table.rs`).
+//! [`annotate`] writes it into the shared definitions, so the OpenAPI
+//! documents carry upstream's `x-kubernetes-*` extensions; the patch engines
+//! query it through [`field_meta`] and [`type_is_atomic`] (re-exported by
+//! [`crate::schema`]). What the server publishes and how it merges cannot
+//! drift apart.
 
-use serde_json::{Map, Value};
+mod table;
 
-/// One line per property (`<definition>.<property> key=value...`) or per
-/// atomic struct (`<definition> struct=atomic`). Definitions are named
-/// without their `io.k8s.api.` prefix (`meta.` stands for
-/// `io.k8s.apimachinery.pkg.apis.meta.`). Keys: `patch` strategy, merge
-/// `key`, `list` type, list map `keys` (comma separated), `map` type.
-const TABLE: &str = "
-apps.v1.DeploymentSpec.strategy patch=retainKeys
-apps.v1.DeploymentStatus.conditions patch=merge key=type list=map keys=type
-apps.v1.ReplicaSetStatus.conditions patch=merge key=type list=map keys=type
-authentication.v1.TokenRequestSpec.audiences list=atomic
-authentication.v1.UserInfo.groups list=atomic
-authorization.v1.FieldSelectorAttributes.requirements list=atomic
-authorization.v1.LabelSelectorAttributes.requirements list=atomic
-authorization.v1.NonResourceRule.verbs list=atomic
-authorization.v1.NonResourceRule.nonResourceURLs list=atomic
-authorization.v1.ResourceRule.verbs list=atomic
-authorization.v1.ResourceRule.apiGroups list=atomic
-authorization.v1.ResourceRule.resources list=atomic
-authorization.v1.ResourceRule.resourceNames list=atomic
-authorization.v1.SubjectAccessReviewSpec.groups list=atomic
-authorization.v1.SubjectRulesReviewStatus.resourceRules list=atomic
-authorization.v1.SubjectRulesReviewStatus.nonResourceRules list=atomic
-batch.v1.CronJobStatus.active list=atomic
-batch.v1.JobStatus.conditions patch=merge key=type list=atomic
-batch.v1.PodFailurePolicy.rules list=atomic
-batch.v1.PodFailurePolicyOnExitCodesRequirement.values list=set
-batch.v1.PodFailurePolicyRule.onPodConditions list=atomic
-batch.v1.SuccessPolicy.rules list=atomic
-batch.v1.UncountedTerminatedPods.succeeded list=set
-batch.v1.UncountedTerminatedPods.failed list=set
-core.v1.Capabilities.add list=atomic
-core.v1.Capabilities.drop list=atomic
-core.v1.CephFSVolumeSource.monitors list=atomic
-core.v1.ConfigMapProjection.items list=atomic
-core.v1.ConfigMapVolumeSource.items list=atomic
-core.v1.Container.command list=atomic
-core.v1.Container.args list=atomic
-core.v1.Container.ports patch=merge key=containerPort list=map keys=containerPort,protocol
-core.v1.Container.envFrom list=atomic
-core.v1.Container.env patch=merge key=name list=map keys=name
-core.v1.Container.resizePolicy list=atomic
-core.v1.Container.volumeMounts patch=merge key=mountPath list=map keys=mountPath
-core.v1.Container.volumeDevices patch=merge key=devicePath list=map keys=devicePath
-core.v1.ContainerImage.names list=atomic
-core.v1.ContainerStatus.volumeMounts patch=merge key=mountPath list=map keys=mountPath
-core.v1.ContainerStatus.allocatedResourcesStatus patch=merge key=name list=map keys=name
-core.v1.DownwardAPIProjection.items list=atomic
-core.v1.DownwardAPIVolumeSource.items list=atomic
-core.v1.EndpointSubset.addresses list=atomic
-core.v1.EndpointSubset.notReadyAddresses list=atomic
-core.v1.EndpointSubset.ports list=atomic
-core.v1.Endpoints.subsets list=atomic
-core.v1.EphemeralContainer.command list=atomic
-core.v1.EphemeralContainer.args list=atomic
-core.v1.EphemeralContainer.ports patch=merge key=containerPort list=map keys=containerPort,protocol
-core.v1.EphemeralContainer.envFrom list=atomic
-core.v1.EphemeralContainer.env patch=merge key=name list=map keys=name
-core.v1.EphemeralContainer.resizePolicy list=atomic
-core.v1.EphemeralContainer.volumeMounts patch=merge key=mountPath list=map keys=mountPath
-core.v1.EphemeralContainer.volumeDevices patch=merge key=devicePath list=map keys=devicePath
-core.v1.ExecAction.command list=atomic
-core.v1.FCVolumeSource.targetWWNs list=atomic
-core.v1.FCVolumeSource.wwids list=atomic
-core.v1.HTTPGetAction.httpHeaders list=atomic
-core.v1.HostAlias.hostnames list=atomic
-core.v1.ISCSIVolumeSource.portals list=atomic
-core.v1.LimitRangeSpec.limits list=atomic
-core.v1.LinuxContainerUser.supplementalGroups list=atomic
-core.v1.LoadBalancerIngress.ports list=atomic
-core.v1.LoadBalancerStatus.ingress list=atomic
-core.v1.NamespaceSpec.finalizers list=atomic
-core.v1.NamespaceStatus.conditions patch=merge key=type list=map keys=type
-core.v1.NodeAffinity.preferredDuringSchedulingIgnoredDuringExecution list=atomic
-core.v1.NodeSelector.nodeSelectorTerms list=atomic
-core.v1.NodeSelectorRequirement.values list=atomic
-core.v1.NodeSelectorTerm.matchExpressions list=atomic
-core.v1.NodeSelectorTerm.matchFields list=atomic
-core.v1.NodeSpec.podCIDRs patch=merge list=set
-core.v1.NodeSpec.taints list=atomic
-core.v1.NodeStatus.conditions patch=merge key=type list=map keys=type
-core.v1.NodeStatus.addresses patch=merge key=type list=map keys=type
-core.v1.NodeStatus.images list=atomic
-core.v1.NodeStatus.volumesInUse list=atomic
-core.v1.NodeStatus.volumesAttached list=atomic
-core.v1.NodeStatus.runtimeHandlers list=atomic
-core.v1.PersistentVolumeClaimSpec.accessModes list=atomic
-core.v1.PodAffinity.requiredDuringSchedulingIgnoredDuringExecution list=atomic
-core.v1.PodAffinity.preferredDuringSchedulingIgnoredDuringExecution list=atomic
-core.v1.PodAffinityTerm.namespaces list=atomic
-core.v1.PodAffinityTerm.matchLabelKeys list=atomic
-core.v1.PodAffinityTerm.mismatchLabelKeys list=atomic
-core.v1.PodAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution list=atomic
-core.v1.PodAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution list=atomic
-core.v1.PodDNSConfig.nameservers list=atomic
-core.v1.PodDNSConfig.searches list=atomic
-core.v1.PodDNSConfig.options list=atomic
-core.v1.PodSecurityContext.supplementalGroups list=atomic
-core.v1.PodSecurityContext.sysctls list=atomic
-core.v1.PodSpec.volumes patch=merge,retainKeys key=name list=map keys=name
-core.v1.PodSpec.initContainers patch=merge key=name list=map keys=name
-core.v1.PodSpec.containers patch=merge key=name list=map keys=name
-core.v1.PodSpec.ephemeralContainers patch=merge key=name list=map keys=name
-core.v1.PodSpec.nodeSelector map=atomic
-core.v1.PodSpec.imagePullSecrets patch=merge key=name list=map keys=name
-core.v1.PodSpec.tolerations list=atomic
-core.v1.PodSpec.hostAliases patch=merge key=ip list=map keys=ip
-core.v1.PodSpec.readinessGates list=atomic
-core.v1.PodSpec.topologySpreadConstraints patch=merge key=topologyKey list=map keys=topologyKey,whenUnsatisfiable
-core.v1.PodSpec.schedulingGates patch=merge key=name list=map keys=name
-core.v1.PodSpec.resourceClaims patch=merge,retainKeys key=name list=map keys=name
-core.v1.PodStatus.conditions patch=merge key=type list=map keys=type
-core.v1.PodStatus.hostIPs patch=merge key=ip list=atomic
-core.v1.PodStatus.podIPs patch=merge key=ip list=map keys=ip
-core.v1.PodStatus.initContainerStatuses list=atomic
-core.v1.PodStatus.containerStatuses list=atomic
-core.v1.PodStatus.ephemeralContainerStatuses list=atomic
-core.v1.PodStatus.resourceClaimStatuses patch=merge,retainKeys key=name list=map keys=name
-core.v1.ProjectedVolumeSource.sources list=atomic
-core.v1.RBDVolumeSource.monitors list=atomic
-core.v1.ReplicationControllerSpec.selector map=atomic
-core.v1.ReplicationControllerStatus.conditions patch=merge key=type list=map keys=type
-core.v1.ResourceQuotaSpec.scopes list=atomic
-core.v1.ResourceRequirements.claims list=map keys=name
-core.v1.ResourceStatus.resources list=map keys=resourceID
-core.v1.ScopeSelector.matchExpressions list=atomic
-core.v1.ScopedResourceSelectorRequirement.values list=atomic
-core.v1.SecretProjection.items list=atomic
-core.v1.SecretVolumeSource.items list=atomic
-core.v1.ServiceAccount.secrets patch=merge key=name list=map keys=name
-core.v1.ServiceAccount.imagePullSecrets list=atomic
-core.v1.ServiceSpec.ports patch=merge key=port list=map keys=port,protocol
-core.v1.ServiceSpec.selector map=atomic
-core.v1.ServiceSpec.clusterIPs list=atomic
-core.v1.ServiceSpec.externalIPs list=atomic
-core.v1.ServiceSpec.loadBalancerSourceRanges list=atomic
-core.v1.ServiceSpec.ipFamilies list=atomic
-core.v1.ServiceStatus.conditions patch=merge key=type list=map keys=type
-core.v1.TopologySpreadConstraint.matchLabelKeys list=atomic
-discovery.v1.Endpoint.addresses list=set
-discovery.v1.EndpointHints.forZones list=atomic
-discovery.v1.EndpointHints.forNodes list=atomic
-discovery.v1.EndpointSlice.endpoints list=atomic
-discovery.v1.EndpointSlice.ports list=atomic
-networking.v1.HTTPIngressRuleValue.paths list=atomic
-networking.v1.IngressLoadBalancerIngress.ports list=atomic
-networking.v1.IngressLoadBalancerStatus.ingress list=atomic
-networking.v1.IngressSpec.tls list=atomic
-networking.v1.IngressSpec.rules list=atomic
-networking.v1.IngressTLS.hosts list=atomic
-rbac.v1.AggregationRule.clusterRoleSelectors list=atomic
-rbac.v1.ClusterRole.rules list=atomic
-rbac.v1.ClusterRoleBinding.subjects list=atomic
-rbac.v1.PolicyRule.verbs list=atomic
-rbac.v1.PolicyRule.apiGroups list=atomic
-rbac.v1.PolicyRule.resources list=atomic
-rbac.v1.PolicyRule.resourceNames list=atomic
-rbac.v1.PolicyRule.nonResourceURLs list=atomic
-rbac.v1.Role.rules list=atomic
-rbac.v1.RoleBinding.subjects list=atomic
-meta.v1.DeleteOptions.dryRun list=atomic
-meta.v1.FieldSelectorRequirement.values list=atomic
-meta.v1.LabelSelector.matchExpressions list=atomic
-meta.v1.LabelSelectorRequirement.values list=atomic
-meta.v1.ObjectMeta.ownerReferences patch=merge key=uid list=map keys=uid
-meta.v1.ObjectMeta.finalizers patch=merge list=set
-meta.v1.ObjectMeta.managedFields list=atomic
-core.v1.ConfigMapKeySelector struct=atomic
-core.v1.EndpointAddress struct=atomic
-core.v1.EndpointPort struct=atomic
-core.v1.LocalObjectReference struct=atomic
-core.v1.NodeSelector struct=atomic
-core.v1.NodeSelectorTerm struct=atomic
-core.v1.ObjectFieldSelector struct=atomic
-core.v1.ObjectReference struct=atomic
-core.v1.ResourceFieldSelector struct=atomic
-core.v1.ScopeSelector struct=atomic
-core.v1.SecretKeySelector struct=atomic
-core.v1.TypedLocalObjectReference struct=atomic
-discovery.v1.EndpointPort struct=atomic
-networking.v1.ServiceBackendPort struct=atomic
-rbac.v1.RoleRef struct=atomic
-rbac.v1.Subject struct=atomic
-meta.v1.LabelSelector struct=atomic
-meta.v1.OwnerReference struct=atomic
-";
+use serde_json::{Map, Value, json};
 
-/// The full definition name of a table name.
-fn definition_name(short: &str) -> String {
-    match short.strip_prefix("meta.") {
-        Some(rest) => format!("io.k8s.apimachinery.pkg.apis.meta.{rest}"),
-        None => format!("io.k8s.api.{short}"),
+/// How server-side apply treats a list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListType {
+    /// Owned and replaced as a whole (also the default of untagged lists).
+    Atomic,
+    /// A set of scalars, each element owned separately.
+    Set,
+    /// A list of objects identified by the values of their key fields.
+    Map(&'static [&'static str]),
+}
+
+/// Whether a map or struct is owned as a whole or field by field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MapType {
+    /// Owned and replaced as a whole.
+    Atomic,
+    /// Each key owned separately (the default).
+    Granular,
+}
+
+/// The shape marker of a field in the table (`+listType`, `+mapType`),
+/// before it is split into [`FieldMeta`]'s fields. Upstream's other markers
+/// (`+mapType=granular`, `+structType` on a field) appear only on types
+/// ironclad does not serve; they get a variant when one is served.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shape {
+    /// No list/map marker, only patch tags.
+    Unspecified,
+    /// `+listType=atomic`.
+    ListAtomic,
+    /// `+listType=set`.
+    ListSet,
+    /// `+listType=map` with its `+listMapKey`s.
+    ListMap(&'static [&'static str]),
+    /// `+mapType=atomic`.
+    MapAtomic,
+}
+
+/// The merge metadata of one field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FieldMeta {
+    /// `x-kubernetes-patch-strategy`: `merge`, `retainKeys`,
+    /// `merge,retainKeys` or `replace`; empty when absent.
+    pub patch_strategy: &'static str,
+    /// `x-kubernetes-patch-merge-key`, for lists of objects that merge.
+    pub patch_merge_key: Option<&'static str>,
+    /// `x-kubernetes-list-type` (with `x-kubernetes-list-map-keys`).
+    pub list_type: Option<ListType>,
+    /// `x-kubernetes-map-type` (for maps and structs).
+    pub map_type: Option<MapType>,
+}
+
+impl FieldMeta {
+    /// No metadata: lists are atomic, maps granular.
+    pub const NONE: FieldMeta = FieldMeta {
+        patch_strategy: "",
+        patch_merge_key: None,
+        list_type: None,
+        map_type: None,
+    };
+
+    const fn new(strategy: &'static str, merge_key: &'static str, shape: Shape) -> Self {
+        let (list_type, map_type) = match shape {
+            Shape::Unspecified => (None, None),
+            Shape::ListAtomic => (Some(ListType::Atomic), None),
+            Shape::ListSet => (Some(ListType::Set), None),
+            Shape::ListMap(keys) => (Some(ListType::Map(keys)), None),
+            Shape::MapAtomic => (None, Some(MapType::Atomic)),
+        };
+        FieldMeta {
+            patch_strategy: strategy,
+            patch_merge_key: if merge_key.is_empty() {
+                None
+            } else {
+                Some(merge_key)
+            },
+            list_type,
+            map_type,
+        }
+    }
+
+    /// Whether a strategic merge patch merges this list (rather than
+    /// replacing it).
+    pub fn merges(&self) -> bool {
+        self.strategies().any(|s| s == "merge")
+    }
+
+    /// Whether a strategic merge patch replaces this map wholesale.
+    pub fn replaces(&self) -> bool {
+        self.strategies().any(|s| s == "replace")
+    }
+
+    /// Whether clients send `$retainKeys` for this field.
+    pub fn retains_keys(&self) -> bool {
+        self.strategies().any(|s| s == "retainKeys")
+    }
+
+    fn strategies(&self) -> impl Iterator<Item = &'static str> {
+        self.patch_strategy.split(',').filter(|s| !s.is_empty())
+    }
+
+    /// The `x-kubernetes-*` OpenAPI extensions upstream publishes for this
+    /// field, to be merged into the field's property schema.
+    pub fn extensions(&self) -> Map<String, Value> {
+        let mut out = Map::new();
+        if !self.patch_strategy.is_empty() {
+            out.insert(
+                "x-kubernetes-patch-strategy".into(),
+                json!(self.patch_strategy),
+            );
+        }
+        if let Some(key) = self.patch_merge_key {
+            out.insert("x-kubernetes-patch-merge-key".into(), json!(key));
+        }
+        let list_type = match self.list_type {
+            Some(ListType::Atomic) => Some("atomic"),
+            Some(ListType::Set) => Some("set"),
+            Some(ListType::Map(keys)) => {
+                out.insert("x-kubernetes-list-map-keys".into(), json!(keys));
+                Some("map")
+            }
+            None => None,
+        };
+        if let Some(list_type) = list_type {
+            out.insert("x-kubernetes-list-type".into(), json!(list_type));
+        }
+        let map_type = match self.map_type {
+            Some(MapType::Atomic) => Some("atomic"),
+            Some(MapType::Granular) => Some("granular"),
+            None => None,
+        };
+        if let Some(map_type) = map_type {
+            out.insert("x-kubernetes-map-type".into(), json!(map_type));
+        }
+        out
     }
 }
 
-/// One parsed table line: the definition, the property (None for a
-/// struct-level entry) and the extensions to set.
-struct Entry {
-    definition: String,
-    property: Option<String>,
-    extensions: Map<String, Value>,
+/// The metadata of `field` in the definition `type_name`
+/// (`("io.k8s.api.core.v1.PodSpec", "containers")`), or `None` when the
+/// field has none (or is unknown).
+pub fn field_meta(type_name: &str, field: &str) -> Option<FieldMeta> {
+    table::FIELDS
+        .binary_search_by(|(t, f, _)| (*t, *f).cmp(&(type_name, field)))
+        .ok()
+        .and_then(|i| table::FIELDS.get(i))
+        .map(|(_, _, meta)| *meta)
 }
 
-fn entries() -> impl Iterator<Item = Entry> {
-    TABLE.lines().filter(|l| !l.trim().is_empty()).map(|line| {
-        let mut tokens = line.split_whitespace();
-        let name = tokens.next().unwrap_or_default();
-        let mut extensions = Map::new();
-        let mut is_struct = false;
-        for token in tokens {
-            let Some((key, value)) = token.split_once('=') else {
-                continue;
-            };
-            let (name, value) = match key {
-                "patch" => ("x-kubernetes-patch-strategy", Value::from(value)),
-                "key" => ("x-kubernetes-patch-merge-key", Value::from(value)),
-                "list" => ("x-kubernetes-list-type", Value::from(value)),
-                "keys" => (
-                    "x-kubernetes-list-map-keys",
-                    Value::from(value.split(',').collect::<Vec<_>>()),
-                ),
-                "map" => ("x-kubernetes-map-type", Value::from(value)),
-                "struct" => {
-                    is_struct = true;
-                    ("x-kubernetes-map-type", Value::from(value))
-                }
-                _ => continue,
-            };
-            extensions.insert(name.to_string(), value);
-        }
-        let (definition, property) = match name.rsplit_once('.') {
-            Some((def, prop)) if !is_struct => (definition_name(def), Some(prop.to_string())),
-            _ => (definition_name(name), None),
-        };
-        Entry {
-            definition,
-            property,
-            extensions,
-        }
-    })
+/// Whether values of the definition are atomic for server-side apply
+/// (`x-kubernetes-map-type: atomic` on the definition, upstream's
+/// `+structType=atomic`), e.g. `LabelSelector` or `ObjectReference`.
+pub fn type_is_atomic(type_name: &str) -> bool {
+    table::ATOMIC_TYPES.binary_search(&type_name).is_ok()
 }
 
-/// Adds the extensions to the definitions they belong to. Returns the
-/// table entries that found no definition or property (none, when the
-/// table matches the generated schemas).
+/// Adds the table's extensions to the definitions (keyed by definition
+/// name): the patch and list metadata on each listed property, and
+/// `x-kubernetes-map-type: atomic` on atomic definitions. Returns the
+/// entries that found no definition or property (none, when the table
+/// matches the generated schemas).
 pub(crate) fn annotate(definitions: &mut Map<String, Value>) -> Vec<String> {
     let mut unmatched = Vec::new();
-    for entry in entries() {
-        let target = definitions
-            .get_mut(&entry.definition)
-            .and_then(|def| match &entry.property {
-                Some(prop) => def.get_mut("properties").and_then(|p| p.get_mut(prop)),
-                None => Some(def),
-            })
-            .and_then(Value::as_object_mut);
-        match target {
-            Some(schema) => schema.extend(entry.extensions),
-            None => unmatched.push(format!(
-                "{}.{}",
-                entry.definition,
-                entry.property.unwrap_or_default()
-            )),
+    for (ty, field, meta) in table::FIELDS {
+        match definitions
+            .get_mut(*ty)
+            .and_then(|d| d.get_mut("properties"))
+            .and_then(|p| p.get_mut(*field))
+            .and_then(Value::as_object_mut)
+        {
+            Some(prop) => prop.extend(meta.extensions()),
+            None => unmatched.push(format!("{ty}.{field}")),
+        }
+    }
+    for ty in table::ATOMIC_TYPES {
+        match definitions.get_mut(*ty).and_then(Value::as_object_mut) {
+            Some(def) => {
+                def.insert("x-kubernetes-map-type".into(), json!("atomic"));
+            }
+            None => unmatched.push((*ty).to_string()),
         }
     }
     unmatched
@@ -280,22 +206,102 @@ mod tests {
     use crate::schema::Schemas;
 
     #[test]
-    fn every_entry_lands_on_a_generated_definition() {
+    fn table_is_sorted_and_every_entry_lands_on_a_generated_definition() {
+        assert!(
+            table::FIELDS
+                .windows(2)
+                .all(|w| (w[0].0, w[0].1) < (w[1].0, w[1].1)),
+            "FIELDS must be sorted by (type, field) without duplicates"
+        );
+        assert!(
+            table::ATOMIC_TYPES.windows(2).all(|w| w[0] < w[1]),
+            "ATOMIC_TYPES must be sorted without duplicates"
+        );
         let mut definitions = Schemas::get().definitions().clone();
         assert_eq!(annotate(&mut definitions), Vec::<String>::new());
     }
 
     #[test]
-    fn the_shared_schemas_carry_merge_keys() {
+    fn well_known_fields() {
+        let c = field_meta("io.k8s.api.core.v1.PodSpec", "containers").unwrap();
+        assert!(c.merges());
+        assert_eq!(c.patch_merge_key, Some("name"));
+        assert_eq!(c.list_type, Some(ListType::Map(&["name"])));
+        let ports = field_meta("io.k8s.api.core.v1.Container", "ports").unwrap();
+        assert_eq!(ports.patch_merge_key, Some("containerPort"));
+        assert_eq!(
+            ports.list_type,
+            Some(ListType::Map(&["containerPort", "protocol"]))
+        );
+        let fin = field_meta(
+            "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
+            "finalizers",
+        )
+        .unwrap();
+        assert!(fin.merges());
+        assert_eq!(fin.patch_merge_key, None);
+        assert_eq!(fin.list_type, Some(ListType::Set));
+        let vols = field_meta("io.k8s.api.core.v1.PodSpec", "volumes").unwrap();
+        assert!(vols.merges() && vols.retains_keys() && !vols.replaces());
+        let strategy = field_meta("io.k8s.api.apps.v1.DeploymentSpec", "strategy").unwrap();
+        assert!(strategy.retains_keys() && !strategy.merges());
+        assert_eq!(strategy.list_type, None);
+        // Upstream merges these by key in strategic merge patches but keeps
+        // them atomic for server-side apply.
+        let job = field_meta("io.k8s.api.batch.v1.JobStatus", "conditions").unwrap();
+        assert!(job.merges());
+        assert_eq!(job.list_type, Some(ListType::Atomic));
+        let tol = field_meta("io.k8s.api.core.v1.PodSpec", "tolerations").unwrap();
+        assert!(!tol.merges());
+        assert_eq!(tol.list_type, Some(ListType::Atomic));
+        let sel = field_meta("io.k8s.api.core.v1.ServiceSpec", "selector").unwrap();
+        assert_eq!(sel.map_type, Some(MapType::Atomic));
+        assert!(field_meta("io.k8s.api.core.v1.PodSpec", "nope").is_none());
+        assert!(field_meta("no.such.Type", "containers").is_none());
+        assert!(type_is_atomic(
+            "io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector"
+        ));
+        assert!(!type_is_atomic("io.k8s.api.core.v1.PodSpec"));
+    }
+
+    #[test]
+    fn extensions_are_upstream_names() {
+        let ports = field_meta("io.k8s.api.core.v1.Container", "ports").unwrap();
+        let ext = ports.extensions();
+        assert_eq!(ext.len(), 4);
+        assert_eq!(ext["x-kubernetes-patch-strategy"], "merge");
+        assert_eq!(ext["x-kubernetes-patch-merge-key"], "containerPort");
+        assert_eq!(ext["x-kubernetes-list-type"], "map");
+        assert_eq!(
+            ext["x-kubernetes-list-map-keys"],
+            json!(["containerPort", "protocol"])
+        );
+        let granular = FieldMeta {
+            map_type: Some(MapType::Granular),
+            ..FieldMeta::NONE
+        };
+        assert_eq!(
+            Value::Object(granular.extensions()),
+            json!({ "x-kubernetes-map-type": "granular" })
+        );
+        assert!(FieldMeta::NONE.extensions().is_empty());
+    }
+
+    #[test]
+    fn the_shared_schemas_carry_the_table() {
         let s = Schemas::get();
-        let spec = s.definition("io.k8s.api.core.v1.PodSpec").unwrap();
-        let containers = &spec["properties"]["containers"];
+        let spec = &s.definition("io.k8s.api.core.v1.PodSpec").unwrap()["properties"];
+        let containers = &spec["containers"];
         assert_eq!(containers["x-kubernetes-patch-strategy"], "merge");
         assert_eq!(containers["x-kubernetes-patch-merge-key"], "name");
-        assert_eq!(containers["x-kubernetes-list-map-keys"][0], "name");
+        assert_eq!(containers["x-kubernetes-list-map-keys"], json!(["name"]));
+        assert_eq!(spec["nodeSelector"]["x-kubernetes-map-type"], "atomic");
+        assert!(spec["hostname"].get("x-kubernetes-list-type").is_none());
         let ports = &s.definition("io.k8s.api.core.v1.Container").unwrap()["properties"]["ports"];
         assert_eq!(ports["x-kubernetes-list-map-keys"][1], "protocol");
         let owner = s.definition("io.k8s.apimachinery.pkg.apis.meta.v1.OwnerReference");
         assert_eq!(owner.unwrap()["x-kubernetes-map-type"], "atomic");
+        let pod = s.definition("io.k8s.api.core.v1.PodSpec").unwrap();
+        assert!(pod.get("x-kubernetes-map-type").is_none());
     }
 }

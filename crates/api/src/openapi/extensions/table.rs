@@ -1,9 +1,9 @@
 //! The patch and list metadata of every served type's fields, transcribed
 //! from the `patchStrategy`/`patchMergeKey` struct tags and the
 //! `+listType`/`+listMapKey`/`+mapType`/`+structType` markers of upstream's
-//! Go types (k8s.io/api, k8s.io/apimachinery meta/v1). Only fields that
-//! carry one of them are listed: any other list is atomic and replaced by a
-//! strategic merge patch, any other map or struct is granular.
+//! Kubernetes 1.33 Go types (k8s.io/api, k8s.io/apimachinery meta/v1). Only
+//! fields that carry one of them are listed: any other list is atomic and
+//! replaced by a strategic merge patch, any other map or struct is granular.
 //!
 //! Sorted by (type, field) so lookups can binary-search; a test checks the
 //! order and that every entry names a real field of a generated schema.
