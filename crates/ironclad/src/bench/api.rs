@@ -236,7 +236,7 @@ async fn raw_side(
     say: &impl Fn(&str),
 ) -> anyhow::Result<RawSide> {
     say(&format!(
-        "  txn put, get, range at {}/s for {:?} each ({} bytes per value)",
+        "  txn put, get, range, txn overwrite at {}/s for {:?} each ({} bytes per value)",
         plan.pace.rate,
         plan.pace.duration,
         stored.len()
@@ -344,14 +344,14 @@ fn figures(names: &Names, server: &ServerSide, raw: &RawSide) -> Vec<Figure> {
         names.mutating,
         "ms",
         s.mutating().p99(),
-        raw.load.put.p99(),
+        raw.load.mutating().p99(),
         Better::Lower,
     )];
     let pairs: [(&Stats, &Stats); 4] = [
         (&s.create, &raw.load.put),
         (&s.get, &raw.load.get),
         (&s.list, &raw.load.list),
-        (&s.update, &raw.load.put),
+        (&s.update, &raw.load.overwrite),
     ];
     for ([ops, p50, p99], (ours, base)) in names.verbs.iter().zip(pairs) {
         out.push(fig(ops, "ops/s", ours.ops, base.ops, Better::Higher));
@@ -403,16 +403,21 @@ fn etcd_version() -> String {
 fn legend(plan: Plan, etcd: &str) {
     println!(
         "\nConfigMaps over HTTP/1.1 at {}/s, open loop (latency counted from when each request was due), \
-         {} requests per verb; list = {} objects.",
+         {} requests per verb; list = {} objects.\n\
+         watch_fanout: {} watchers of one ConfigMap, {} writes 100 ms apart, latency from the write's \
+         acknowledgement to each watcher holding the event (0 when the event came first).",
         plan.pace.rate,
         (f64::from(plan.pace.rate) * plan.pace.duration.as_secs_f64()).round(),
-        load::LIST_SIZE
+        load::LIST_SIZE,
+        plan.watchers,
+        plan.writes
     );
     println!(
         "ironclad: `ironclad server` on the embedded store (plain names) or on {etcd} (*_etcd).\n\
-         raw store: the same load straight on that store, no API server — a guarded txn put of the \
-         bytes the server stored (for create, update, mutating), a get, a {}-key range; watch: {} store \
-         watches; idle_rss*: etcd alone holding the same objects.",
+         raw store: the same load straight on that store, no API server, with the bytes the server \
+         stored — create: a txn putting an absent key; update: a txn overwriting an existing one; \
+         mutating: both; get: a get; list: a {}-key range; watch: {} store watches; idle_rss*: etcd \
+         alone holding the same objects.",
         load::LIST_SIZE,
         plan.watchers
     );

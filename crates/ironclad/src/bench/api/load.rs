@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use bytes::Bytes;
 use http::{Method, StatusCode};
-use ironclad_store::{Compare, KeyRange, Op, RangeRequest, Store, Txn};
+use ironclad_store::{Compare, CompareOp, KeyRange, Op, RangeRequest, Store, Txn};
 use tokio::task::JoinSet;
 
 use super::http::{Api, collection};
@@ -63,6 +63,18 @@ impl Stats {
     /// 99th-percentile latency in ms.
     pub fn p99(&self) -> f64 {
         percentile(&self.latencies, 99.0)
+    }
+
+    /// One line for the progress output; the worst latency shows whether a
+    /// high p99 is one stall or a slow tail.
+    pub fn summary(&self) -> String {
+        format!(
+            "{:.0}/s, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            self.ops,
+            self.p50(),
+            self.p99(),
+            self.latencies.last().copied().unwrap_or(f64::NAN)
+        )
     }
 
     /// The latencies of several phases together.
@@ -162,14 +174,7 @@ pub async fn through_server(
     say: &impl Fn(&str),
 ) -> anyhow::Result<ServerLoad> {
     let name = |i: usize| format!("cm-{i:06}");
-    let report = |verb: &str, s: &Stats| {
-        say(&format!(
-            "    {verb}: {:.0}/s, p50 {:.2} ms, p99 {:.2} ms",
-            s.ops,
-            s.p50(),
-            s.p99()
-        ))
-    };
+    let report = |verb: &str, s: &Stats| say(&format!("    {verb}: {}", s.summary()));
 
     let create = open_loop(pace, "create", |i| {
         let api = api.clone();
@@ -236,14 +241,24 @@ pub struct RawLoad {
     pub get: Stats,
     /// A read of a prefix of [`LIST_SIZE`] keys.
     pub list: Stats,
+    /// A transaction that puts an existing key if it exists (what an
+    /// update commits; the server also reads the object first).
+    pub overwrite: Stats,
+}
+
+impl RawLoad {
+    /// Puts and overwrites together.
+    pub fn mutating(&self) -> Stats {
+        Stats::merged(&[&self.put, &self.overwrite])
+    }
 }
 
 /// Where the raw load writes: outside `/registry/`, so that on a store an
 /// API server also uses, no watch of the server's sees it.
 const RAW_PREFIX: &str = "/ironclad-bench/configmaps/";
 
-/// Puts, gets and lists `value` (the bytes the server stored for a
-/// ConfigMap) at `pace`.
+/// Puts, gets, lists and overwrites `value` (the bytes the server stored
+/// for a ConfigMap) at `pace`.
 pub async fn on_store(
     store: Arc<dyn Store>,
     value: Bytes,
@@ -251,14 +266,7 @@ pub async fn on_store(
     say: &impl Fn(&str),
 ) -> anyhow::Result<RawLoad> {
     let key = |i: usize| format!("{RAW_PREFIX}{LOAD_NS}/cm-{i:06}").into_bytes();
-    let report = |verb: &str, s: &Stats| {
-        say(&format!(
-            "    {verb}: {:.0}/s, p50 {:.2} ms, p99 {:.2} ms",
-            s.ops,
-            s.p50(),
-            s.p99()
-        ))
-    };
+    let report = |verb: &str, s: &Stats| say(&format!("    {verb}: {}", s.summary()));
 
     let put = open_loop(pace, "raw put", |i| {
         let (store, key, value) = (store.clone(), key(i), value.clone());
@@ -307,7 +315,25 @@ pub async fn on_store(
     .await?;
     report("range", &list);
 
-    Ok(RawLoad { put, get, list })
+    let overwrite = open_loop(pace, "raw overwrite", |i| {
+        let (store, key, value) = (store.clone(), key(i % written), value.clone());
+        async move {
+            let txn = Txn::new()
+                .when([Compare::mod_revision(key.clone(), CompareOp::Greater, 0)])
+                .and_then([Op::put(key, value)]);
+            anyhow::ensure!(store.txn(txn).await?.succeeded, "a written key is missing");
+            Ok(())
+        }
+    })
+    .await?;
+    report("txn overwrite", &overwrite);
+
+    Ok(RawLoad {
+        put,
+        get,
+        list,
+        overwrite,
+    })
 }
 
 #[cfg(test)]
