@@ -185,10 +185,50 @@ pub static RESOURCES: &[ResourceInfo] = &[
         version: "v1",
         ..review("", "Binding", "bindings", "binding", true)
     },
-    res("", "v1", "ConfigMap", "configmaps", "configmap", true, &["cm"], &[], &[]),
-    res("", "v1", "Endpoints", "endpoints", "endpoints", true, &["ep"], &[], &[]),
-    res("", "v1", "Event", "events", "event", true, &["ev"], &[], &[]),
-    res("", "v1", "LimitRange", "limitranges", "limitrange", true, &["limits"], &[], &[]),
+    res(
+        "",
+        "v1",
+        "ConfigMap",
+        "configmaps",
+        "configmap",
+        true,
+        &["cm"],
+        &[],
+        &[],
+    ),
+    res(
+        "",
+        "v1",
+        "Endpoints",
+        "endpoints",
+        "endpoints",
+        true,
+        &["ep"],
+        &[],
+        &[],
+    ),
+    res(
+        "",
+        "v1",
+        "Event",
+        "events",
+        "event",
+        true,
+        &["ev"],
+        &[],
+        &[],
+    ),
+    res(
+        "",
+        "v1",
+        "LimitRange",
+        "limitranges",
+        "limitrange",
+        true,
+        &["limits"],
+        &[],
+        &[],
+    ),
     res(
         "",
         "v1",
@@ -229,11 +269,27 @@ pub static RESOURCES: &[ResourceInfo] = &[
             sub("eviction", "policy", "v1", "Eviction", CREATE_ONLY),
             sub("exec", "", "v1", "PodExecOptions", &["create", "get"]),
             sub("log", "", "v1", "Pod", &["get"]),
-            sub("portforward", "", "v1", "PodPortForwardOptions", &["create", "get"]),
+            sub(
+                "portforward",
+                "",
+                "v1",
+                "PodPortForwardOptions",
+                &["create", "get"],
+            ),
             sub("status", "", "v1", "Pod", GET_PATCH_UPDATE),
         ],
     ),
-    res("", "v1", "PodTemplate", "podtemplates", "podtemplate", true, &[], &[], &[]),
+    res(
+        "",
+        "v1",
+        "PodTemplate",
+        "podtemplates",
+        "podtemplate",
+        true,
+        &[],
+        &[],
+        &[],
+    ),
     res(
         "",
         "v1",
@@ -245,7 +301,13 @@ pub static RESOURCES: &[ResourceInfo] = &[
         ALL,
         &[
             sub("scale", "autoscaling", "v1", "Scale", GET_PATCH_UPDATE),
-            sub("status", "", "v1", "ReplicationController", GET_PATCH_UPDATE),
+            sub(
+                "status",
+                "",
+                "v1",
+                "ReplicationController",
+                GET_PATCH_UPDATE,
+            ),
         ],
     ),
     res(
@@ -269,7 +331,13 @@ pub static RESOURCES: &[ResourceInfo] = &[
         true,
         &["sa"],
         &[],
-        &[sub("token", "authentication.k8s.io", "v1", "TokenRequest", CREATE_ONLY)],
+        &[sub(
+            "token",
+            "authentication.k8s.io",
+            "v1",
+            "TokenRequest",
+            CREATE_ONLY,
+        )],
     ),
     res(
         "",
@@ -346,7 +414,17 @@ pub static RESOURCES: &[ResourceInfo] = &[
         &[sub("status", "batch", "v1", "Job", GET_PATCH_UPDATE)],
     ),
     // coordination.k8s.io/v1
-    res("coordination.k8s.io", "v1", "Lease", "leases", "lease", true, &[], &[], &[]),
+    res(
+        "coordination.k8s.io",
+        "v1",
+        "Lease",
+        "leases",
+        "lease",
+        true,
+        &[],
+        &[],
+        &[],
+    ),
     // discovery.k8s.io/v1
     res(
         "discovery.k8s.io",
@@ -360,7 +438,17 @@ pub static RESOURCES: &[ResourceInfo] = &[
         &[],
     ),
     // events.k8s.io/v1 shares storage with core/v1 events.
-    res("events.k8s.io", "v1", "Event", "events", "event", true, &["ev"], &[], &[]),
+    res(
+        "events.k8s.io",
+        "v1",
+        "Event",
+        "events",
+        "event",
+        true,
+        &["ev"],
+        &[],
+        &[],
+    ),
     // networking.k8s.io/v1
     res(
         "networking.k8s.io",
@@ -371,7 +459,13 @@ pub static RESOURCES: &[ResourceInfo] = &[
         true,
         &["ing"],
         &[],
-        &[sub("status", "networking.k8s.io", "v1", "Ingress", GET_PATCH_UPDATE)],
+        &[sub(
+            "status",
+            "networking.k8s.io",
+            "v1",
+            "Ingress",
+            GET_PATCH_UPDATE,
+        )],
     ),
     // rbac.authorization.k8s.io/v1
     res(
@@ -407,7 +501,17 @@ pub static RESOURCES: &[ResourceInfo] = &[
         &[],
         &[],
     ),
-    res("rbac.authorization.k8s.io", "v1", "Role", "roles", "role", true, &[], &[], &[]),
+    res(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "Role",
+        "roles",
+        "role",
+        true,
+        &[],
+        &[],
+        &[],
+    ),
     // authentication.k8s.io/v1 and authorization.k8s.io/v1: computed reviews.
     review(
         "authentication.k8s.io",
@@ -527,7 +631,9 @@ mod tests {
             "/apis/apps/v1/namespaces/ns1/deployments"
         );
         assert_eq!(
-            lookup("", "v1", "nodes").unwrap().collection_path(Some("x")),
+            lookup("", "v1", "nodes")
+                .unwrap()
+                .collection_path(Some("x")),
             "/api/v1/nodes"
         );
         assert!(groups().iter().any(|(g, v)| *g == "batch" && v == &["v1"]));
