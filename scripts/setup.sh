@@ -5,11 +5,16 @@
 set -euo pipefail
 
 # Build: etcd-client (the crate) compiles etcd's protobufs with protoc.
-# Test/bench: a real etcd v3 (server + etcdctl) started on loopback.
+# Test/bench: a real etcd v3 (server + etcdctl) started on loopback; openssl
+# and python3 for the kubectl acceptance scenarios.
 PACKAGES=(
   protobuf-compiler libprotobuf-dev
   etcd-server etcd-client
+  openssl python3
 )
+# kubectl: the machine's own (1.27-1.33 builds) when present; otherwise
+# Debian's kubernetes-client as the fallback.
+command -v kubectl >/dev/null 2>&1 || PACKAGES+=(kubernetes-client)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
