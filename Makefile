@@ -3,7 +3,7 @@
 export CARGO_TARGET_DIR ?= /var/tmp/ironclad-target
 DATA_DIR ?= /var/lib/ironclad
 
-.PHONY: setup build up test lint fmt bench
+.PHONY: setup build up test lint fmt bench acceptance
 
 setup:
 	bash scripts/setup.sh
@@ -20,6 +20,11 @@ up: build
 test: setup
 	cargo nextest run --workspace --no-fail-fast
 
+# The shared kubectl scenarios that need no node, against a fresh server.
+acceptance: setup
+	cargo build -p ironclad
+	bash scripts/acceptance.sh $(CARGO_TARGET_DIR)/debug/ironclad
+
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
@@ -29,3 +34,19 @@ fmt:
 
 bench: build
 	$(CARGO_TARGET_DIR)/release/ironclad bench store
+	$(CARGO_TARGET_DIR)/release/ironclad bench api
+
+# Fuzzing (see fuzz/README.md). fuzz-smoke runs on stable, as CI does: every
+# target on its seeds and then seeded mutations of them, FUZZ_SECONDS each.
+# fuzz runs libFuzzer on FUZZ_TARGET (cargo-fuzz and a nightly toolchain).
+FUZZ_SECONDS ?= 15
+FUZZ_TARGET ?= label_selector
+FUZZ_TIME ?= 600
+.PHONY: fuzz fuzz-smoke
+
+fuzz-smoke:
+	cargo run --quiet --manifest-path fuzz/Cargo.toml --no-default-features --bin smoke -- --seconds $(FUZZ_SECONDS)
+
+fuzz:
+	mkdir -p fuzz/corpus/$(FUZZ_TARGET)
+	cd fuzz && cargo +nightly fuzz run $(FUZZ_TARGET) corpus/$(FUZZ_TARGET) seeds/$(FUZZ_TARGET) -- -max_total_time=$(FUZZ_TIME)

@@ -1,0 +1,7 @@
+//! libFuzzer entry point of the `json_patch` target; the body is shared with
+//! the stable smoke runner (`src/bin/smoke/main.rs`).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    ironclad_fuzz::patches::json_patch(data);
+});
