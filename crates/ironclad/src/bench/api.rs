@@ -27,6 +27,7 @@ use self::fanout::Fanout;
 use self::http::Api;
 use self::load::{Pace, RawLoad, ServerLoad, Stats};
 use self::process::{ServerProcess, settled_rss};
+use super::store::etcd_version;
 use super::{Better, Figure, Report, rss_mib};
 
 /// Namespace of the objects the idle server holds.
@@ -382,21 +383,6 @@ fn figures(names: &Names, server: &ServerSide, raw: &RawSide) -> Vec<Figure> {
     ));
     out.push(fig(names.rss, "MB", server.rss, f64::NAN, Better::Lower));
     out
-}
-
-/// "etcd 3.4.23", from the binary `EtcdCluster` runs.
-fn etcd_version() -> String {
-    std::process::Command::new(ironclad_store_etcd::etcd_binary())
-        .arg("--version")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| {
-            s.lines()
-                .next()
-                .map(|l| l.replace("etcd Version: ", "etcd "))
-        })
-        .unwrap_or_else(|| "etcd".into())
 }
 
 /// What the columns are, above the table.

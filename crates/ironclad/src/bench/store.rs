@@ -152,9 +152,9 @@ pub async fn run(args: StoreBenchArgs) -> anyhow::Result<()> {
     report.print(args.json)
 }
 
-fn etcd_version() -> String {
-    let bin = std::env::var("IRONCLAD_ETCD_BIN").unwrap_or_else(|_| "etcd".into());
-    std::process::Command::new(bin)
+/// "etcd 3.4.23", from the binary `EtcdCluster` runs.
+pub(crate) fn etcd_version() -> String {
+    std::process::Command::new(ironclad_store_etcd::etcd_binary())
         .arg("--version")
         .output()
         .ok()
