@@ -100,8 +100,6 @@ struct State {
     revision: Revision,
     /// Events after this revision are all in `events`.
     window_start: Revision,
-    /// False until the first list is loaded, and after a failure.
-    ready: bool,
 }
 
 /// The cache of one resource (one store prefix).
@@ -147,7 +145,6 @@ impl Cache {
                 events: VecDeque::new(),
                 revision: 0,
                 window_start: 0,
-                ready: false,
             }),
             tx: Mutex::new(tx),
             loaded,
@@ -288,7 +285,6 @@ impl Cache {
         st.events.clear();
         st.revision = revision;
         st.window_start = revision;
-        st.ready = true;
         drop(st);
         self.loaded.send_replace(revision.max(1));
         Ok(revision)
@@ -338,11 +334,13 @@ impl Cache {
                     }
                 }
             }
-            if let Ok(mut st) = self.state.write() {
-                st.ready = false;
-                if let Ok(mut tx) = self.tx.lock() {
-                    *tx = broadcast::channel(FANOUT).0;
-                }
+            // Until the reload, readers wait instead of being served a copy
+            // that no longer follows the store; current watchers end.
+            self.loaded.send_replace(0);
+            if let Ok(_st) = self.state.write()
+                && let Ok(mut tx) = self.tx.lock()
+            {
+                *tx = broadcast::channel(FANOUT).0;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
