@@ -1,6 +1,6 @@
 //! The objects every cluster has, created at start if missing: the system
-//! namespaces and the `kubernetes` Service in `default` with this server's
-//! address among its endpoints.
+//! namespaces and the `kubernetes` Service in `default` (its endpoints are
+//! the live API servers: `peers`).
 
 use std::sync::Arc;
 
@@ -9,7 +9,6 @@ use serde_json::{Value, json};
 
 use crate::error::{ApiError, Result};
 use crate::handlers::{WriteOpts, create_object};
-use crate::request::Target;
 use crate::server::AppState;
 
 /// Namespaces that always exist.
@@ -68,41 +67,5 @@ pub async fn run(state: &Arc<AppState>) -> Result<()> {
         }),
     )
     .await?;
-    let address = state.config.advertise_address.to_string();
-    let endpoints = json!({
-        "metadata": {"name": "kubernetes", "namespace": "default", "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"}},
-        "subsets": [{"addresses": [{"ip": address}], "ports": [{"name": "https", "port": port, "protocol": "TCP"}]}],
-    });
-    ensure(state, "endpoints", "", Some("default"), endpoints).await?;
-    add_own_address(state, &address, port).await
-}
-
-/// With several servers, each adds its own address to the `kubernetes`
-/// endpoints (addresses of servers that went away are not removed yet).
-async fn add_own_address(state: &Arc<AppState>, address: &str, port: u16) -> Result<()> {
-    let info = lookup("", "v1", "endpoints")
-        .ok_or_else(|| ApiError::internal("endpoints not registered"))?;
-    let t = Target {
-        info,
-        namespace: Some("default".into()),
-        name: Some("kubernetes".into()),
-        subresource: None,
-    };
-    crate::handlers::update_object(state, &t, &WriteOpts::system(MANAGER), |old| {
-        let mut new = old.clone();
-        let addrs = new.pointer_mut("/subsets/0/addresses").and_then(Value::as_array_mut);
-        match addrs {
-            Some(a) => {
-                if !a.iter().any(|x| x["ip"] == address) {
-                    a.push(json!({"ip": address}));
-                }
-            }
-            None => {
-                new["subsets"] = json!([{"addresses": [{"ip": address}], "ports": [{"name": "https", "port": port, "protocol": "TCP"}]}]);
-            }
-        }
-        Ok(new)
-    })
-    .await
-    .map(|_| ())
+    Ok(())
 }

@@ -15,6 +15,7 @@ pub mod machinery;
 pub mod metrics;
 mod namespaces;
 pub mod objects;
+pub mod peers;
 mod prune;
 pub mod request;
 pub mod response;

@@ -33,12 +33,9 @@ pub async fn run(state: Weak<AppState>) {
         } else {
             Duration::from_secs(5)
         };
-        let notified = {
-            let s = s.clone();
-            async move { s.namespace_terminated().await }
-        };
+        let signal = s.namespace_signal();
         drop(s);
-        let _ = tokio::time::timeout(wait, notified).await;
+        let _ = tokio::time::timeout(wait, signal.notified()).await;
     }
 }
 

@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
@@ -34,6 +34,10 @@ pub struct Config {
     pub advertise_address: IpAddr,
     /// The port it listens on.
     pub port: u16,
+    /// Time to live of this server's entry among the `kubernetes`
+    /// endpoints: a server that dies without withdrawing leaves them that
+    /// long after its last renewal (upstream: 15 s).
+    pub peer_lease_ttl: Duration,
 }
 
 impl Config {
@@ -44,6 +48,7 @@ impl Config {
             node_port_range: (30000, 32767),
             advertise_address,
             port,
+            peer_lease_ttl: Duration::from_secs(15),
         }
     }
 }
@@ -60,8 +65,10 @@ pub struct AppState {
     pub metrics: Metrics,
     /// ClusterIP and NodePort allocation.
     pub services: ServiceAllocator,
+    /// This server's entry among the API servers.
+    pub peers: crate::peers::Registration,
     ready: AtomicBool,
-    namespace_cleanup: tokio::sync::Notify,
+    namespace_cleanup: Arc<tokio::sync::Notify>,
 }
 
 /// An API server on a store.
@@ -74,18 +81,21 @@ impl ApiServer {
     /// Creates the server and the objects every cluster has (the system
     /// namespaces and the `kubernetes` Service). Fails on a bad config.
     pub async fn new(store: Arc<dyn Store>, config: Config) -> Result<ApiServer, ApiError> {
-        let services = ServiceAllocator::new(&config.service_cidr, config.node_port_range)?;
-        services.attach(store.clone());
+        let services =
+            ServiceAllocator::new(store.clone(), &config.service_cidr, config.node_port_range)?;
         let state = Arc::new(AppState {
             caches: Caches::new(store.clone()),
             store,
             config,
             metrics: Metrics::new(),
             services,
+            peers: Default::default(),
             ready: AtomicBool::new(false),
-            namespace_cleanup: tokio::sync::Notify::new(),
+            namespace_cleanup: Arc::new(tokio::sync::Notify::new()),
         });
         crate::bootstrap::run(&state).await?;
+        crate::peers::start(&state).await?;
+        tokio::spawn(crate::peers::run(Arc::downgrade(&state)));
         tokio::spawn(crate::namespaces::run(Arc::downgrade(&state)));
         state.ready.store(true, Ordering::SeqCst);
         Ok(ApiServer { state })
@@ -106,6 +116,12 @@ impl ApiServer {
         self.state.ready.store(ready, Ordering::SeqCst);
     }
 
+    /// Takes this server out of the `kubernetes` endpoints, before it
+    /// stops.
+    pub async fn withdraw(&self) -> Result<(), ApiError> {
+        crate::peers::withdraw(&self.state).await
+    }
+
     /// The HTTP service.
     pub fn router(&self) -> Router {
         Router::new()
@@ -120,9 +136,10 @@ impl AppState {
         self.namespace_cleanup.notify_one();
     }
 
-    /// Waits for a namespace to start terminating.
-    pub async fn namespace_terminated(&self) {
-        self.namespace_cleanup.notified().await;
+    /// What [`AppState::namespace_terminating`] signals; waiting on it holds
+    /// no reference to the state, so a dropped server goes at once.
+    pub(crate) fn namespace_signal(&self) -> Arc<tokio::sync::Notify> {
+        self.namespace_cleanup.clone()
     }
 
     /// Whether `/readyz` says ok.

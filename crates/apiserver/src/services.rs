@@ -33,37 +33,47 @@ pub struct ServiceAllocator {
     base: u32,
     size: u32,
     ports: (u16, u16),
-    store: std::sync::OnceLock<Arc<dyn Store>>,
+    store: Arc<dyn Store>,
+}
+
+/// The first address and the size of an IPv4 CIDR with a prefix of 8 to 30
+/// bits, and a sane NodePort range; else a clear error.
+fn parse_range(cidr: &str, ports: (u16, u16)) -> Result<(u32, u32)> {
+    let bad = || {
+        ApiError::bad_request(format!(
+            "invalid service CIDR {cidr:?} or NodePort range {}-{}: want an IPv4 network like 10.96.0.0/12 and first <= last",
+            ports.0, ports.1
+        ))
+    };
+    let (addr, len) = cidr.split_once('/').ok_or_else(bad)?;
+    let addr: Ipv4Addr = addr.parse().map_err(|_| bad())?;
+    let len: u32 = len.parse().map_err(|_| bad())?;
+    if !(8..=30).contains(&len) || ports.0 > ports.1 {
+        return Err(bad());
+    }
+    let size = 1u32 << (32 - len);
+    Ok((u32::from(addr) & !(size - 1), size))
+}
+
+/// Whether `ip` is a usable address of the range (not its network or
+/// broadcast address).
+fn within(base: u32, size: u32, ip: Ipv4Addr) -> bool {
+    let v = u32::from(ip);
+    v > base && v < base + size - 1
 }
 
 impl ServiceAllocator {
-    /// An allocator for `cidr` (IPv4) and the NodePort range.
-    pub fn new(cidr: &str, ports: (u16, u16)) -> Result<Self> {
-        let bad = || {
-            ApiError::bad_request(format!(
-                "invalid service CIDR {cidr:?}: want an IPv4 network like 10.96.0.0/12"
-            ))
-        };
-        let (addr, len) = cidr.split_once('/').ok_or_else(bad)?;
-        let addr: Ipv4Addr = addr.parse().map_err(|_| bad())?;
-        let len: u32 = len.parse().map_err(|_| bad())?;
-        if !(8..=30).contains(&len) || ports.0 > ports.1 {
-            return Err(bad());
-        }
-        let size = 1u32 << (32 - len);
-        let base = u32::from(addr) & !(size - 1);
+    /// An allocator for `cidr` (IPv4) and the NodePort range, checking the
+    /// allocation keys in `store`.
+    pub fn new(store: Arc<dyn Store>, cidr: &str, ports: (u16, u16)) -> Result<Self> {
+        let (base, size) = parse_range(cidr, ports)?;
         Ok(ServiceAllocator {
             cidr: cidr.to_string(),
             base,
             size,
             ports,
-            store: std::sync::OnceLock::new(),
+            store,
         })
-    }
-
-    /// Connects the allocator to the store it checks for free entries.
-    pub fn attach(&self, store: Arc<dyn Store>) {
-        let _ = self.store.set(store);
     }
 
     /// The first address of the range: the `kubernetes` Service's IP.
@@ -77,15 +87,12 @@ impl ServiceAllocator {
     }
 
     fn in_range(&self, ip: Ipv4Addr) -> bool {
-        let v = u32::from(ip);
-        v > self.base && v < self.base + self.size - 1
+        within(self.base, self.size, ip)
     }
 
     async fn taken(&self, key: &str) -> Result<bool> {
-        let Some(store) = self.store.get() else {
-            return Ok(false);
-        };
-        let r = store
+        let r = self
+            .store
             .range(RangeRequest::new(KeyRange::key(key.as_bytes().to_vec())).count_only())
             .await?;
         Ok(r.count > 0)
@@ -391,14 +398,15 @@ mod tests {
 
     #[test]
     fn ranges_parse_and_bound() {
-        let a = ServiceAllocator::new("10.96.0.0/12", (30000, 32767)).unwrap();
-        assert_eq!(a.kubernetes_ip(), Ipv4Addr::new(10, 96, 0, 1));
-        assert!(a.in_range(Ipv4Addr::new(10, 96, 0, 10)));
-        assert!(a.in_range(Ipv4Addr::new(10, 111, 255, 254)));
-        assert!(!a.in_range(Ipv4Addr::new(10, 112, 0, 1)));
-        assert!(!a.in_range(Ipv4Addr::new(10, 96, 0, 0)));
-        assert!(ServiceAllocator::new("nope", (1, 2)).is_err());
-        assert!(ServiceAllocator::new("10.0.0.0/31", (1, 2)).is_err());
+        let (base, size) = parse_range("10.96.0.0/12", (30000, 32767)).unwrap();
+        assert_eq!(Ipv4Addr::from(base + 1), Ipv4Addr::new(10, 96, 0, 1));
+        assert!(within(base, size, Ipv4Addr::new(10, 96, 0, 10)));
+        assert!(within(base, size, Ipv4Addr::new(10, 111, 255, 254)));
+        assert!(!within(base, size, Ipv4Addr::new(10, 112, 0, 1)));
+        assert!(!within(base, size, Ipv4Addr::new(10, 96, 0, 0)));
+        assert!(parse_range("nope", (1, 2)).is_err());
+        assert!(parse_range("10.0.0.0/31", (1, 2)).is_err());
+        assert!(parse_range("10.0.0.0/24", (2, 1)).is_err());
     }
 
     #[test]

@@ -175,6 +175,9 @@ pub async fn run(args: ServerArgs, shutdown: impl Future<Output = ()>) -> anyhow
     shutdown.await;
     println!("ironclad server {id}: stopping");
     api.set_ready(false);
+    if let Err(e) = api.withdraw().await {
+        eprintln!("      could not withdraw from the kubernetes endpoints: {e}");
+    }
     let _ = stop_election.send(());
     let _ = tokio::time::timeout(Duration::from_secs(5), election).await;
     watch_health.abort();
