@@ -30,6 +30,8 @@ pub fn apply(info: &ResourceInfo, obj: &mut Value) {
         ("", "ReplicationController") => workloads::replication_controller(o),
         ("apps", "Deployment") => workloads::deployment(o),
         ("apps", "ReplicaSet") => workloads::replica_set(o),
+        ("apps", "DaemonSet") => workloads::daemon_set(o),
+        ("apps", "StatefulSet") => workloads::stateful_set(o),
         ("batch", "Job") => workloads::job(o),
         ("batch", "CronJob") => workloads::cron_job(o),
         ("", "Service") => kinds::service(o),
@@ -40,6 +42,7 @@ pub fn apply(info: &ResourceInfo, obj: &mut Value) {
         ("discovery.k8s.io", "EndpointSlice") => kinds::endpoint_slice(o),
         ("", "LimitRange") => kinds::limit_range(o),
         ("rbac.authorization.k8s.io", "RoleBinding" | "ClusterRoleBinding") => kinds::binding(o),
+        ("apiregistration.k8s.io", "APIService") => kinds::api_service(o),
         _ => {}
     }
 }

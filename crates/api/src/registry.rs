@@ -350,6 +350,25 @@ pub static RESOURCES: &[ResourceInfo] = &[
         ALL,
         &[sub("status", "", "v1", "Service", GET_PATCH_UPDATE)],
     ),
+    // apiregistration.k8s.io/v1: stored registrations of aggregated (or
+    // local) API versions; requests are never proxied anywhere.
+    res(
+        "apiregistration.k8s.io",
+        "v1",
+        "APIService",
+        "apiservices",
+        "apiservice",
+        false,
+        &[],
+        &["api-extensions"],
+        &[sub(
+            "status",
+            "apiregistration.k8s.io",
+            "v1",
+            "APIService",
+            GET_PATCH_UPDATE,
+        )],
+    ),
     // apps/v1
     res(
         "apps",
@@ -361,6 +380,17 @@ pub static RESOURCES: &[ResourceInfo] = &[
         &[],
         &[],
         &[],
+    ),
+    res(
+        "apps",
+        "v1",
+        "DaemonSet",
+        "daemonsets",
+        "daemonset",
+        true,
+        &["ds"],
+        ALL,
+        &[sub("status", "apps", "v1", "DaemonSet", GET_PATCH_UPDATE)],
     ),
     res(
         "apps",
@@ -388,6 +418,20 @@ pub static RESOURCES: &[ResourceInfo] = &[
         &[
             sub("scale", "autoscaling", "v1", "Scale", GET_PATCH_UPDATE),
             sub("status", "apps", "v1", "ReplicaSet", GET_PATCH_UPDATE),
+        ],
+    ),
+    res(
+        "apps",
+        "v1",
+        "StatefulSet",
+        "statefulsets",
+        "statefulset",
+        true,
+        &["sts"],
+        ALL,
+        &[
+            sub("scale", "autoscaling", "v1", "Scale", GET_PATCH_UPDATE),
+            sub("status", "apps", "v1", "StatefulSet", GET_PATCH_UPDATE),
         ],
     ),
     // batch/v1
@@ -637,5 +681,26 @@ mod tests {
             "/api/v1/nodes"
         );
         assert!(groups().iter().any(|(g, v)| *g == "batch" && v == &["v1"]));
+    }
+
+    #[test]
+    fn daemon_sets_stateful_sets_and_api_services() {
+        let ds = lookup("apps", "v1", "daemonsets").unwrap();
+        assert_eq!(
+            (ds.kind, ds.short_names, ds.categories),
+            ("DaemonSet", &["ds"][..], ALL)
+        );
+        assert!(ds.subresource("status").is_some() && ds.subresource("scale").is_none());
+        let sts = lookup_kind("apps/v1", "StatefulSet").unwrap();
+        assert_eq!(sts.short_names, ["sts"]);
+        assert_eq!(sts.subresource("scale").unwrap().group, "autoscaling");
+        let a = lookup_kind("apiregistration.k8s.io/v1", "APIService").unwrap();
+        assert!(!a.namespaced && a.has_verb("deletecollection"));
+        assert_eq!(a.categories, ["api-extensions"]);
+        assert_eq!(
+            a.collection_path(Some("x")),
+            "/apis/apiregistration.k8s.io/v1/apiservices"
+        );
+        assert!(groups().iter().any(|(g, _)| *g == "apiregistration.k8s.io"));
     }
 }

@@ -11,6 +11,7 @@ use k8s_openapi::api::{
     core::v1 as core, discovery::v1 as discovery, events::v1 as events,
     networking::v1 as networking, policy::v1 as policy, rbac::v1 as rbac,
 };
+use k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1 as apiregistration;
 use schemars::generate::{SchemaGenerator, SchemaSettings};
 use serde_json::{Map, Value};
 
@@ -120,9 +121,12 @@ kinds! {
     ("", "Secret", core::Secret),
     ("", "ServiceAccount", core::ServiceAccount),
     ("", "Service", core::Service),
+    ("apiregistration.k8s.io", "APIService", apiregistration::APIService),
     ("apps", "ControllerRevision", apps::ControllerRevision),
+    ("apps", "DaemonSet", apps::DaemonSet),
     ("apps", "Deployment", apps::Deployment),
     ("apps", "ReplicaSet", apps::ReplicaSet),
+    ("apps", "StatefulSet", apps::StatefulSet),
     ("autoscaling", "Scale", autoscaling::Scale),
     ("batch", "CronJob", batch::CronJob),
     ("batch", "Job", batch::Job),

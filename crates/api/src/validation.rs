@@ -7,11 +7,13 @@
 //! Objects are validated after defaulting ([`crate::defaults::apply`]),
 //! as upstream validates the defaulted object.
 
+pub mod api_service;
 pub mod batch;
 pub mod cluster;
 pub mod config;
 pub mod container;
 pub mod cron;
+pub mod daemon_set;
 pub mod endpoints;
 pub mod error;
 pub mod events;
@@ -28,14 +30,18 @@ pub mod quantity;
 pub mod rbac;
 pub mod resources;
 pub mod reviews;
+pub mod rolling;
 pub mod selector;
 pub mod service;
+pub mod stateful_set;
 pub mod typecheck;
 pub mod volume;
 pub mod workloads;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_apps;
 #[cfg(test)]
 mod tests_kinds;
 #[cfg(test)]
@@ -50,6 +56,7 @@ use k8s_openapi::api::{
     events::v1 as eventsv1, networking::v1 as networkingv1, rbac::v1 as rbacv1,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1 as apiregistration;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -184,7 +191,7 @@ fn validate(info: &ResourceInfo, obj: &Value, old: Option<&Value>) -> Vec<FieldE
                 |d, i, _| workloads::validate_deployment(d, i.namespaced),
                 workloads::validate_deployment_update,
             );
-            with_raw_selector(errs, obj)
+            with_raw_selector(errs, obj, true)
         }
         ("apps", "ReplicaSet") => {
             let errs = run::<apps::ReplicaSet>(
@@ -194,8 +201,41 @@ fn validate(info: &ResourceInfo, obj: &Value, old: Option<&Value>) -> Vec<FieldE
                 |r, i, _| workloads::validate_replica_set(r, i.namespaced),
                 workloads::validate_replica_set_update,
             );
-            with_raw_selector(errs, obj)
+            with_raw_selector(errs, obj, true)
         }
+        ("apps", "DaemonSet") => {
+            let errs = run::<apps::DaemonSet>(
+                info,
+                obj,
+                old,
+                |d, i, _| daemon_set::validate_daemon_set(d, i.namespaced),
+                daemon_set::validate_daemon_set_update,
+            );
+            // Upstream requires no selector here; a missing one just
+            // matches no template.
+            with_raw_selector(errs, obj, false)
+        }
+        ("apps", "StatefulSet") => {
+            let errs = run::<apps::StatefulSet>(
+                info,
+                obj,
+                old,
+                |s, i, _| stateful_set::validate_stateful_set(s, i.namespaced),
+                stateful_set::validate_stateful_set_update,
+            );
+            with_raw_selector(errs, obj, true)
+        }
+        ("apiregistration.k8s.io", "APIService") => run::<apiregistration::APIService>(
+            info,
+            obj,
+            old,
+            |a, _, _| {
+                let mut errs = api_service::validate_api_service(a);
+                errs.extend(api_service::validate_api_service_status(a));
+                errs
+            },
+            no_update,
+        ),
         ("apps", "ControllerRevision") => run::<apps::ControllerRevision>(
             info,
             obj,
@@ -392,19 +432,23 @@ fn validate(info: &ResourceInfo, obj: &Value, old: Option<&Value>) -> Vec<FieldE
 }
 
 /// The typed selector cannot tell a missing `spec.selector` from an empty
-/// one; the raw object can. A missing one is `Required`, and (as upstream's
-/// nil selector matches nothing) the template's labels do not match it.
-fn with_raw_selector(errs: Vec<FieldError>, raw: &Value) -> Vec<FieldError> {
+/// one; the raw object can. A missing one is not the empty selector: it is
+/// `Required` (unless `required` is false, as for DaemonSets), and (as
+/// upstream's nil selector matches nothing) the template's labels do not
+/// match it.
+fn with_raw_selector(errs: Vec<FieldError>, raw: &Value, required: bool) -> Vec<FieldError> {
     if !raw.pointer("/spec/selector").is_none_or(Value::is_null) {
         return errs;
     }
     let mut out = Vec::with_capacity(errs.len() + 1);
     for e in errs {
-        if e.field == "spec.selector" && e.detail == "empty selector is invalid for deployment" {
-            out.push(FieldError::required(
-                &Path::new("spec").child("selector"),
-                "",
-            ));
+        if e.field == "spec.selector" && e.detail.starts_with("empty selector is invalid for ") {
+            if required {
+                out.push(FieldError::required(
+                    &Path::new("spec").child("selector"),
+                    "",
+                ));
+            }
             let labels = raw
                 .pointer("/spec/template/metadata/labels")
                 .filter(|l| l.is_object())

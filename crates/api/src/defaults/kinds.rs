@@ -1,6 +1,6 @@
-//! Defaults of the core kinds besides pods and workloads: Services,
-//! Secrets, Namespaces, Nodes, Endpoints, EndpointSlices, LimitRanges and
-//! RBAC bindings.
+//! Defaults of the kinds besides pods and workloads: Services, Secrets,
+//! Namespaces, Nodes, Endpoints, EndpointSlices, LimitRanges, RBAC
+//! bindings and APIServices.
 
 use base64::Engine;
 use serde_json::{Map, Value, json};
@@ -231,5 +231,12 @@ pub(crate) fn binding(o: &mut Obj) {
         if matches!(str_of(sub, "kind"), "User" | "Group") {
             set_str(sub, "apiGroup", RBAC_GROUP);
         }
+    }
+}
+
+/// An APIService: the service it names is reached on port 443.
+pub(crate) fn api_service(o: &mut Obj) {
+    if let Some(service) = child(o, "spec").and_then(|s| child(s, "service")) {
+        set(service, "port", json!(443));
     }
 }

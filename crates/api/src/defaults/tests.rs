@@ -179,6 +179,114 @@ fn workload_defaults() {
 }
 
 #[test]
+fn daemon_set_and_stateful_set_defaults() {
+    let template = json!({"metadata": {"labels": {"app": "a"}},
+        "spec": {"containers": [{"name": "c", "image": "nginx:1"}]}});
+    let ds = defaulted(
+        "apps",
+        "daemonsets",
+        json!({"spec": {"template": template}}),
+    );
+    assert_eq!(
+        ds["spec"]["updateStrategy"],
+        json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}})
+    );
+    assert_eq!(ds["spec"]["revisionHistoryLimit"], 10);
+    let t = &ds["spec"]["template"]["spec"];
+    assert_eq!(t["restartPolicy"], "Always");
+    assert_eq!(
+        t["containers"][0]["terminationMessagePath"],
+        "/dev/termination-log"
+    );
+    assert!(ds["spec"].get("selector").is_none());
+    let on_delete = defaulted(
+        "apps",
+        "daemonsets",
+        json!({"spec": {"updateStrategy": {"type": "OnDelete"}}}),
+    );
+    assert_eq!(
+        on_delete["spec"]["updateStrategy"],
+        json!({"type": "OnDelete"})
+    );
+    let surge = defaulted(
+        "apps",
+        "daemonsets",
+        json!({"spec": {"updateStrategy": {"rollingUpdate": {"maxSurge": "10%"}}}}),
+    );
+    assert_eq!(
+        surge["spec"]["updateStrategy"]["rollingUpdate"],
+        json!({"maxUnavailable": 1, "maxSurge": "10%"})
+    );
+
+    let sts = defaulted(
+        "apps",
+        "statefulsets",
+        json!({"spec": {"template": template, "volumeClaimTemplates": [
+            {"metadata": {"name": "data"}, "spec": {"accessModes": ["ReadWriteOnce"]}}]}}),
+    );
+    let spec = &sts["spec"];
+    assert_eq!(spec["replicas"], 1);
+    assert_eq!(spec["podManagementPolicy"], "OrderedReady");
+    assert_eq!(
+        spec["updateStrategy"],
+        json!({"type": "RollingUpdate", "rollingUpdate": {"partition": 0}})
+    );
+    assert_eq!(spec["revisionHistoryLimit"], 10);
+    assert_eq!(
+        spec["persistentVolumeClaimRetentionPolicy"],
+        json!({"whenDeleted": "Retain", "whenScaled": "Retain"})
+    );
+    assert_eq!(spec["template"]["spec"]["dnsPolicy"], "ClusterFirst");
+    let claim = &spec["volumeClaimTemplates"][0];
+    assert_eq!(claim["spec"]["volumeMode"], "Filesystem");
+    assert_eq!(claim["status"], json!({"phase": "Pending"}));
+    // No serviceName is made up, and a chosen strategy is kept as given.
+    assert!(spec.get("serviceName").is_none());
+    let kept = defaulted(
+        "apps",
+        "statefulsets",
+        json!({"spec": {"replicas": 0, "podManagementPolicy": "Parallel",
+            "updateStrategy": {"type": "RollingUpdate"},
+            "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Delete"}}}),
+    );
+    assert_eq!(kept["spec"]["replicas"], 0);
+    assert_eq!(kept["spec"]["podManagementPolicy"], "Parallel");
+    assert_eq!(
+        kept["spec"]["updateStrategy"],
+        json!({"type": "RollingUpdate"})
+    );
+    assert_eq!(
+        kept["spec"]["persistentVolumeClaimRetentionPolicy"],
+        json!({"whenDeleted": "Delete", "whenScaled": "Retain"})
+    );
+    let on_delete = defaulted(
+        "apps",
+        "statefulsets",
+        json!({"spec": {"updateStrategy": {"type": "OnDelete"}}}),
+    );
+    assert_eq!(
+        on_delete["spec"]["updateStrategy"],
+        json!({"type": "OnDelete"})
+    );
+}
+
+#[test]
+fn api_service_defaults() {
+    let svc = defaulted(
+        "apiregistration.k8s.io",
+        "apiservices",
+        json!({"spec": {"service": {"namespace": "kube-system", "name": "m"}}}),
+    );
+    assert_eq!(svc["spec"]["service"]["port"], 443);
+    let local = defaulted(
+        "apiregistration.k8s.io",
+        "apiservices",
+        json!({"spec": {"group": "g", "version": "v1"}}),
+    );
+    assert!(local["spec"].get("service").is_none());
+}
+
+#[test]
 fn job_defaults_and_selector() {
     let j = defaulted(
         "batch",

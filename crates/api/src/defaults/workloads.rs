@@ -1,5 +1,6 @@
 //! Workload defaults: ReplicationControllers, Deployments, ReplicaSets,
-//! Jobs and CronJobs (and the pod templates inside them).
+//! DaemonSets, StatefulSets, Jobs and CronJobs (and the pod templates
+//! inside them).
 
 use serde_json::{Map, Value, json};
 
@@ -76,6 +77,67 @@ pub(crate) fn replica_set(o: &mut Obj) {
     set(spec, "replicas", json!(1));
     if let Some(t) = child(spec, "template") {
         template(t);
+    }
+}
+
+/// A DaemonSet: a rolling update of one node at a time without surge, 10
+/// old revisions kept.
+pub(crate) fn daemon_set(o: &mut Obj) {
+    let Some(spec) = child_or_insert(o, "spec") else {
+        return;
+    };
+    if let Some(strategy) = child_or_insert(spec, "updateStrategy") {
+        set_str(strategy, "type", "RollingUpdate");
+        if strategy.get("type").and_then(Value::as_str) == Some("RollingUpdate")
+            && let Some(ru) = child_or_insert(strategy, "rollingUpdate")
+        {
+            set(ru, "maxUnavailable", json!(1));
+            set(ru, "maxSurge", json!(0));
+        }
+    }
+    set(spec, "revisionHistoryLimit", json!(10));
+    if let Some(t) = child_or_insert(spec, "template") {
+        template(t);
+    }
+}
+
+/// A StatefulSet: one replica, pods one by one in order, a rolling update
+/// from partition 0, 10 old revisions kept, claims retained; and each
+/// claim template's own defaults. (`maxUnavailable` belongs to an alpha
+/// feature upstream and is not defaulted.)
+pub(crate) fn stateful_set(o: &mut Obj) {
+    let Some(spec) = child_or_insert(o, "spec") else {
+        return;
+    };
+    set_str(spec, "podManagementPolicy", "OrderedReady");
+    if let Some(strategy) = child_or_insert(spec, "updateStrategy") {
+        // Upstream creates the rollingUpdate only together with the type.
+        if strategy.get("type").is_none_or(|t| t.is_null() || t == "") {
+            strategy.insert("type".into(), json!("RollingUpdate"));
+            set(strategy, "rollingUpdate", json!({}));
+        }
+        if strategy.get("type").and_then(Value::as_str) == Some("RollingUpdate")
+            && let Some(ru) = child(strategy, "rollingUpdate")
+        {
+            set(ru, "partition", json!(0));
+        }
+    }
+    if let Some(policy) = child_or_insert(spec, "persistentVolumeClaimRetentionPolicy") {
+        set_str(policy, "whenDeleted", "Retain");
+        set_str(policy, "whenScaled", "Retain");
+    }
+    set(spec, "replicas", json!(1));
+    set(spec, "revisionHistoryLimit", json!(10));
+    if let Some(t) = child_or_insert(spec, "template") {
+        template(t);
+    }
+    for claim in each(spec, "volumeClaimTemplates") {
+        if let Some(status) = child_or_insert(claim, "status") {
+            set_str(status, "phase", "Pending");
+        }
+        if let Some(claim_spec) = child_or_insert(claim, "spec") {
+            set_str(claim_spec, "volumeMode", "Filesystem");
+        }
     }
 }
 

@@ -37,8 +37,8 @@ pub enum MapType {
 
 /// The shape marker of a field in the table (`+listType`, `+mapType`),
 /// before it is split into [`FieldMeta`]'s fields. Upstream's other markers
-/// (`+mapType=granular`, `+structType` on a field) appear only on types
-/// ironclad does not serve; they get a variant when one is served.
+/// (`+structType` on a field) appear only on types ironclad does not serve;
+/// they get a variant when one is served.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Shape {
     /// No list/map marker, only patch tags.
@@ -51,6 +51,9 @@ enum Shape {
     ListMap(&'static [&'static str]),
     /// `+mapType=atomic`.
     MapAtomic,
+    /// `+mapType=granular` (PersistentVolumeClaimStatus's
+    /// allocatedResourceStatuses).
+    MapGranular,
 }
 
 /// The merge metadata of one field.
@@ -83,6 +86,7 @@ impl FieldMeta {
             Shape::ListSet => (Some(ListType::Set), None),
             Shape::ListMap(keys) => (Some(ListType::Map(keys)), None),
             Shape::MapAtomic => (None, Some(MapType::Atomic)),
+            Shape::MapGranular => (None, Some(MapType::Granular)),
         };
         FieldMeta {
             patch_strategy: strategy,

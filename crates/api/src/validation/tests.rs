@@ -94,6 +94,18 @@ pub(super) fn valid(group: &str, plural: &str) -> Value {
             "selector": {"matchLabels": app}, "template": template(app)}}),
         ("apps", "replicasets") => json!({"metadata": meta("rs", ns), "spec": {
             "selector": {"matchLabels": app}, "template": template(app)}}),
+        ("apps", "daemonsets") => json!({"metadata": meta("ds", ns), "spec": {
+            "selector": {"matchLabels": app}, "template": template(app)}}),
+        ("apps", "statefulsets") => json!({"metadata": meta("sts", ns), "spec": {
+            "selector": {"matchLabels": app}, "serviceName": "web", "template": template(app),
+            "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {
+                "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}]}}),
+        ("apiregistration.k8s.io", "apiservices") => {
+            json!({"metadata": meta("v1beta1.metrics.k8s.io", None), "spec": {
+            "group": "metrics.k8s.io", "version": "v1beta1", "groupPriorityMinimum": 100,
+            "versionPriority": 100, "insecureSkipTLSVerify": true,
+            "service": {"namespace": "kube-system", "name": "metrics-server"}}})
+        }
         ("apps", "controllerrevisions") => {
             json!({"metadata": meta("cr", ns), "data": {"x": 1}, "revision": 1})
         }

@@ -79,7 +79,9 @@ fn replica_template(
 }
 
 /// Pods of replicated workloads must restart always and have no deadline.
-fn always_restart(template: &PodTemplateSpec, tp: &Path, kind: &str) -> Vec<FieldError> {
+/// (ReplicaSets and Deployments report the deadline as Invalid, the other
+/// kinds as Forbidden, as upstream does.)
+pub(crate) fn always_restart(template: &PodTemplateSpec, tp: &Path, kind: &str) -> Vec<FieldError> {
     let mut errs = Vec::new();
     let spec = super::pod::spec_or_default(template.spec.as_ref());
     let restart = spec.restart_policy.as_deref().unwrap_or("");
@@ -93,16 +95,20 @@ fn always_restart(template: &PodTemplateSpec, tp: &Path, kind: &str) -> Vec<Fiel
     if let Some(a) = spec.active_deadline_seconds {
         let p = tp.child("spec").child("activeDeadlineSeconds");
         let msg = format!("activeDeadlineSeconds in {kind} is not Supported");
-        errs.push(if kind == "ReplicationController" {
-            FieldError::forbidden(&p, msg)
-        } else {
-            FieldError::invalid(&p, a, msg)
-        });
+        errs.push(
+            if matches!(kind, "ReplicationController" | "DaemonSet" | "StatefulSet") {
+                FieldError::forbidden(&p, msg)
+            } else {
+                FieldError::invalid(&p, a, msg)
+            },
+        );
     }
     errs
 }
 
-fn int_or_percent(v: &IntOrString, path: &Path) -> Vec<FieldError> {
+/// Upstream's `ValidatePositiveIntOrPercent`: a non-negative number or a
+/// valid percentage.
+pub(crate) fn int_or_percent(v: &IntOrString, path: &Path) -> Vec<FieldError> {
     match v {
         IntOrString::String(s) => percent_errors(s)
             .into_iter()

@@ -1,7 +1,8 @@
 //! The patch and list metadata of every served type's fields, transcribed
 //! from the `patchStrategy`/`patchMergeKey` struct tags and the
 //! `+listType`/`+listMapKey`/`+mapType`/`+structType` markers of upstream's
-//! Kubernetes 1.33 Go types (k8s.io/api, k8s.io/apimachinery meta/v1). Only
+//! Kubernetes 1.33 Go types (k8s.io/api, k8s.io/apimachinery meta/v1,
+//! k8s.io/kube-aggregator). Only
 //! fields that carry one of them are listed: any other list is atomic and
 //! replaced by a strategic merge patch, any other map or struct is granular.
 //!
@@ -9,7 +10,7 @@
 //! order and that every entry names a real field of a generated schema.
 
 use super::{FieldMeta, Shape};
-use Shape::{ListAtomic, ListMap, ListSet, MapAtomic, Unspecified};
+use Shape::{ListAtomic, ListMap, ListSet, MapAtomic, MapGranular, Unspecified};
 
 const fn e(
     ty: &'static str,
@@ -24,9 +25,12 @@ const fn e(
 /// (definition, field, metadata), sorted.
 #[rustfmt::skip]
 pub(super) static FIELDS: &[(&str, &str, FieldMeta)] = &[
+    e("io.k8s.api.apps.v1.DaemonSetStatus", "conditions", "merge", "type", ListMap(&["type"])),
     e("io.k8s.api.apps.v1.DeploymentSpec", "strategy", "retainKeys", "", Unspecified),
     e("io.k8s.api.apps.v1.DeploymentStatus", "conditions", "merge", "type", ListMap(&["type"])),
     e("io.k8s.api.apps.v1.ReplicaSetStatus", "conditions", "merge", "type", ListMap(&["type"])),
+    e("io.k8s.api.apps.v1.StatefulSetSpec", "volumeClaimTemplates", "", "", ListAtomic),
+    e("io.k8s.api.apps.v1.StatefulSetStatus", "conditions", "merge", "type", ListMap(&["type"])),
     e("io.k8s.api.authentication.v1.TokenRequestSpec", "audiences", "", "", ListAtomic),
     e("io.k8s.api.authentication.v1.UserInfo", "groups", "", "", ListAtomic),
     e("io.k8s.api.authorization.v1.FieldSelectorAttributes", "requirements", "", "", ListAtomic),
@@ -104,6 +108,9 @@ pub(super) static FIELDS: &[(&str, &str, FieldMeta)] = &[
     e("io.k8s.api.core.v1.NodeStatus", "volumesAttached", "", "", ListAtomic),
     e("io.k8s.api.core.v1.NodeStatus", "volumesInUse", "", "", ListAtomic),
     e("io.k8s.api.core.v1.PersistentVolumeClaimSpec", "accessModes", "", "", ListAtomic),
+    e("io.k8s.api.core.v1.PersistentVolumeClaimStatus", "accessModes", "", "", ListAtomic),
+    e("io.k8s.api.core.v1.PersistentVolumeClaimStatus", "allocatedResourceStatuses", "", "", MapGranular),
+    e("io.k8s.api.core.v1.PersistentVolumeClaimStatus", "conditions", "merge", "type", ListMap(&["type"])),
     e("io.k8s.api.core.v1.PodAffinity", "preferredDuringSchedulingIgnoredDuringExecution", "", "", ListAtomic),
     e("io.k8s.api.core.v1.PodAffinity", "requiredDuringSchedulingIgnoredDuringExecution", "", "", ListAtomic),
     e("io.k8s.api.core.v1.PodAffinityTerm", "matchLabelKeys", "", "", ListAtomic),
@@ -184,6 +191,8 @@ pub(super) static FIELDS: &[(&str, &str, FieldMeta)] = &[
     e("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta", "finalizers", "merge", "", ListSet),
     e("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta", "managedFields", "", "", ListAtomic),
     e("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta", "ownerReferences", "merge", "uid", ListMap(&["uid"])),
+    e("io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIServiceSpec", "caBundle", "", "", ListAtomic),
+    e("io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIServiceStatus", "conditions", "merge", "type", ListMap(&["type"])),
 ];
 
 /// Definitions whose values are owned and replaced as a whole by server-side
