@@ -2,11 +2,13 @@
 //! Rows always carry every column, priority-1 ones included, because the
 //! server renders tables wide and clients hide what they do not show.
 
+mod aggregation;
 mod cluster;
 mod corev1;
 mod event;
 mod network;
 mod pod;
+mod sets;
 mod workload;
 
 use chrono::{DateTime, Utc};
@@ -48,6 +50,8 @@ pub(crate) fn printer_for(info: &ResourceInfo) -> Printer {
         ("apps", "ReplicaSet") => workload::REPLICA_SET,
         ("apps", "Deployment") => workload::DEPLOYMENT,
         ("apps", "ControllerRevision") => workload::CONTROLLER_REVISION,
+        ("apps", "DaemonSet") => sets::DAEMON_SET,
+        ("apps", "StatefulSet") => sets::STATEFUL_SET,
         ("batch", "Job") => workload::JOB,
         ("batch", "CronJob") => workload::CRON_JOB,
         ("", "Service") => corev1::SERVICE,
@@ -64,6 +68,7 @@ pub(crate) fn printer_for(info: &ResourceInfo) -> Printer {
         ("coordination.k8s.io", "Lease") => cluster::LEASE,
         ("rbac.authorization.k8s.io", "RoleBinding") => cluster::ROLE_BINDING,
         ("rbac.authorization.k8s.io", "ClusterRoleBinding") => cluster::CLUSTER_ROLE_BINDING,
+        ("apiregistration.k8s.io", "APIService") => aggregation::API_SERVICE,
         _ => cluster::DEFAULT,
     }
 }
