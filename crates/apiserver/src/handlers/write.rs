@@ -219,6 +219,8 @@ pub(crate) async fn create_object(
     match info.kind {
         "Job" => crate::kinds::job_selector(info, &mut obj),
         "Pod" => crate::kinds::pod_initial_status(&mut obj),
+        "DaemonSet" => crate::kinds::daemon_set_template_generation(&mut obj, None),
+        "APIService" => crate::kinds::api_service_initial_status(&mut obj),
         _ => {}
     }
     invalid(info, &obj, validation::validate_create(info, &obj))?;
@@ -415,6 +417,9 @@ async fn finish_update(
     defaults::apply(info, new);
     if info.kind == "Service" && t.subresource.is_none() {
         crate::services::keep_allocations(new, &old);
+    }
+    if info.kind == "DaemonSet" && t.subresource.is_none() {
+        crate::kinds::daemon_set_template_generation(new, Some(&old));
     }
     invalid(info, new, validation::validate_update(info, new, &old))?;
     if !opts.applied {
