@@ -31,7 +31,8 @@ pub struct ServerArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
     pub bind_address: IpAddr,
-    /// Port of the API.
+    /// Port of the API (0: any free port, shown in the output and the
+    /// kubeconfig).
     #[arg(long, default_value_t = 6443)]
     pub api_port: u16,
     /// etcd client URLs, comma-separated; without them the embedded store is used.
@@ -48,7 +49,8 @@ pub struct UpArgs {
     /// Where the cluster keeps its state; a second `up` on it resumes the cluster.
     #[arg(long, default_value = "/var/lib/ironclad")]
     pub data_dir: PathBuf,
-    /// Port of the API.
+    /// Port of the API (0: any free port, shown in the output and the
+    /// kubeconfig).
     #[arg(long, default_value_t = 6443)]
     pub api_port: u16,
 }
@@ -114,14 +116,17 @@ pub async fn run(args: ServerArgs, shutdown: impl Future<Output = ()>) -> anyhow
         let _ = election_stopped.await;
     }));
 
-    let addr = SocketAddr::new(args.bind_address, args.api_port);
-    phase(3, &format!("API server: http://{addr}"));
-    let listener = tokio::net::TcpListener::bind(addr)
+    let wanted = SocketAddr::new(args.bind_address, args.api_port);
+    let listener = tokio::net::TcpListener::bind(wanted)
         .await
-        .with_context(|| format!("listen on {addr}"))?;
+        .with_context(|| format!("listen on {wanted}"))?;
+    let addr = listener
+        .local_addr()
+        .context("read the listening address")?;
+    phase(3, &format!("API server: http://{addr}"));
     let api = ApiServer::new(
         store.clone(),
-        ironclad_apiserver::Config::new(args.bind_address, args.api_port),
+        ironclad_apiserver::Config::new(args.bind_address, addr.port()),
     )
     .await
     .context("start the API server")?;

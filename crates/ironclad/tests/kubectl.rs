@@ -5,71 +5,15 @@
 
 #![allow(clippy::unwrap_used)] // test code: a failure panics with its error
 
+mod support;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-struct Server {
-    child: Child,
-    kubeconfig: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn start() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ironclad"))
-        .args([
-            "server",
-            "--data-dir",
-            dir.path().to_str().unwrap(),
-            "--api-port",
-            &port.to_string(),
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let out = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let line = rx
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .expect("server did not print a ready line");
-        if line.contains("ready") {
-            break;
-        }
-    }
-    let kubeconfig = dir.path().join("admin.kubeconfig");
-    Server {
-        child,
-        kubeconfig,
-        _dir: dir,
-    }
-}
+use support::Proc;
 
 fn kubectl_bin(version: Option<&str>) -> Option<PathBuf> {
     let base = std::fs::canonicalize("/usr/bin/kubectl").ok()?;
@@ -84,7 +28,7 @@ fn kubectl_bin(version: Option<&str>) -> Option<PathBuf> {
 
 struct Kubectl<'a> {
     bin: PathBuf,
-    server: &'a Server,
+    server: &'a Proc,
     ns: String,
 }
 
@@ -92,7 +36,7 @@ impl Kubectl<'_> {
     fn run_with(&self, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {
         let mut cmd = Command::new(&self.bin);
         cmd.arg("--kubeconfig")
-            .arg(&self.server.kubeconfig)
+            .arg(self.server.kubeconfig())
             .args(args);
         for (k, v) in env {
             cmd.env(k, v);
@@ -401,7 +345,7 @@ fn session(k: &Kubectl<'_>) {
     let mut w = Command::new(&k.bin)
         .args([
             "--kubeconfig",
-            k.server.kubeconfig.to_str().unwrap(),
+            k.server.kubeconfig().to_str().unwrap(),
             "-n",
             &ns,
             "get",
@@ -435,7 +379,7 @@ fn session(k: &Kubectl<'_>) {
     let _ = w.wait();
     let waiter = {
         let bin = k.bin.clone();
-        let cfg = k.server.kubeconfig.clone();
+        let cfg = k.server.kubeconfig();
         let ns = ns.clone();
         std::thread::spawn(move || {
             Command::new(bin)
@@ -474,7 +418,8 @@ fn run_session(version: Option<&str>) {
         eprintln!("skipped: kubectl {version:?} is not installed");
         return;
     };
-    let server = start();
+    let dir = tempfile::tempdir().unwrap();
+    let server = Proc::server(dir.path());
     let k = Kubectl {
         bin,
         server: &server,

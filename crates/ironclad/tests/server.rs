@@ -4,86 +4,14 @@
 
 #![allow(clippy::unwrap_used)] // test code: a failure panics with its error
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod support;
+
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
-
-const DEADLINE: Duration = Duration::from_secs(30);
-
-struct Up {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Up {
-    fn start(dir: &std::path::Path, port: u16) -> Up {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ironclad"))
-            .args([
-                "up",
-                "--data-dir",
-                dir.to_str().unwrap(),
-                "--api-port",
-                &port.to_string(),
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let out = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    return;
-                }
-            }
-        });
-        Up {
-            child,
-            lines,
-            seen: Vec::new(),
-        }
-    }
-
-    /// Waits for a line containing `needle`; returns it.
-    fn expect(&mut self, needle: &str) -> String {
-        let deadline = Instant::now() + DEADLINE;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if line.contains(needle) {
-                        return line;
-                    }
-                }
-                Err(_) => panic!("no line with {needle:?}; saw {:#?}", self.seen),
-            }
-        }
-    }
-
-    fn stop(mut self, signal: Signal) -> Vec<String> {
-        kill(Pid::from_raw(self.child.id() as i32), signal).unwrap();
-        self.expect("stopped");
-        let status = self.child.wait().unwrap();
-        assert!(status.success(), "exit status {status}");
-        self.seen
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use nix::sys::signal::Signal;
+use support::{DEADLINE, Proc};
 
 fn http_get(port: u16, path: &str) -> (u16, String) {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -112,8 +40,7 @@ fn metric(body: &str, name: &str) -> i64 {
 #[test]
 fn up_serves_health_leads_stops_cleanly_and_resumes() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let mut up = Up::start(dir.path(), port);
+    let mut up = Proc::start("up", dir.path(), &[]);
     for phase in [
         "[1/4] store",
         "[2/4] election",
@@ -123,6 +50,7 @@ fn up_serves_health_leads_stops_cleanly_and_resumes() {
         up.expect(phase);
     }
     up.expect("ready");
+    let port = up.port();
     up.expect("election: leader");
     assert_eq!(http_get(port, "/healthz"), (200, "ok".into()));
     assert_eq!(http_get(port, "/readyz"), (200, "ok".into()));
@@ -149,7 +77,7 @@ fn up_serves_health_leads_stops_cleanly_and_resumes() {
     up.stop(Signal::SIGINT);
     let id = std::fs::read_to_string(dir.path().join("server-id")).unwrap();
 
-    let mut again = Up::start(dir.path(), port);
+    let mut again = Proc::start("up", dir.path(), &[]);
     let line = again.expect("store answers at revision");
     let rev: i64 = line.rsplit(' ').next().unwrap().parse().unwrap();
     assert!(
