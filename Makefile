@@ -3,7 +3,7 @@
 export CARGO_TARGET_DIR ?= /var/tmp/ironclad-target
 DATA_DIR ?= /var/lib/ironclad
 
-.PHONY: setup build up test lint fmt bench acceptance
+.PHONY: setup build up test test-python lint fmt bench acceptance
 
 setup:
 	bash scripts/setup.sh
@@ -19,6 +19,12 @@ up: build
 # election and podmaster end-to-end tests.
 test: setup
 	cargo nextest run --workspace --no-fail-fast
+
+# The official Python client (PyPI `kubernetes`) against a fresh server
+# (tests/python; the fixture starts and stops it).
+test-python: setup
+	cargo build -p ironclad
+	IRONCLAD_BIN=$(CARGO_TARGET_DIR)/debug/ironclad PYTHONDONTWRITEBYTECODE=1 python3 -m pytest -q tests/python
 
 # The shared kubectl scenarios that need no node, against a fresh server.
 acceptance: setup
