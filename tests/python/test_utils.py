@@ -214,12 +214,6 @@ def go_status_json(message, reason, code, **details):
     return json.dumps(status, separators=(",", ":")) + "\n"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ironclad's Status body differs from upstream's bytes: keys sorted instead of Go field order, "
-    'details.group "" not omitted for core, no trailing newline. The upstream client\'s e2e '
-    '"with_conflict" cases compare str(FailToCreateError) exactly. Drop this mark once the server matches.',
-)
 def test_conflict_error_text_is_upstreams(api_client, namespace):
     doc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "mock"}, "spec": {"ports": [{"port": 99}]}}
     utils.create_from_dict(api_client, doc, namespace=namespace)

@@ -5,6 +5,7 @@
 
 mod kinds;
 mod pod;
+mod status;
 mod workloads;
 
 #[cfg(test)]
@@ -45,6 +46,7 @@ pub fn apply(info: &ResourceInfo, obj: &mut Value) {
         ("apiregistration.k8s.io", "APIService") => kinds::api_service(o),
         _ => {}
     }
+    status::zero(info.group, info.kind, o);
 }
 
 /// The object under `key`, if it is one.

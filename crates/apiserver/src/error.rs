@@ -3,6 +3,7 @@
 
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
+use serde::Serialize;
 use serde_json::{Value, json};
 
 /// One failure, ready to be sent as a Status.
@@ -228,9 +229,136 @@ impl From<ironclad_store::Error> for ApiError {
     }
 }
 
+/// A Status as upstream writes it: fields in the Go struct's order, empty
+/// ones left out (clients that compare error text byte for byte, such as
+/// the Python client's `FailToCreateError`, see exactly upstream's body).
+#[derive(Serialize)]
+struct StatusOut<'a> {
+    kind: &'static str,
+    #[serde(rename = "apiVersion")]
+    api_version: &'static str,
+    metadata: Empty,
+    status: &'static str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    message: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    reason: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    details: Option<DetailsOut<'a>>,
+    code: u16,
+}
+
+#[derive(Serialize)]
+struct Empty {}
+
+#[derive(Serialize)]
+struct DetailsOut<'a> {
+    #[serde(skip_serializing_if = "str::is_empty")]
+    name: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    group: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    kind: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    uid: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    causes: Vec<CauseOut<'a>>,
+    #[serde(rename = "retryAfterSeconds", skip_serializing_if = "Option::is_none")]
+    retry_after_seconds: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct CauseOut<'a> {
+    #[serde(skip_serializing_if = "str::is_empty")]
+    reason: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    message: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    field: &'a str,
+}
+
+fn text<'a>(v: &'a Value, key: &str) -> &'a str {
+    v.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+impl ApiError {
+    /// The Status, serialized as upstream serializes it (see [`StatusOut`]),
+    /// ending in a newline as upstream's encoder does.
+    pub fn status_bytes(&self) -> Vec<u8> {
+        let details = self.details.as_ref().map(|d| DetailsOut {
+            name: text(d, "name"),
+            group: text(d, "group"),
+            kind: text(d, "kind"),
+            uid: text(d, "uid"),
+            causes: d
+                .get("causes")
+                .and_then(Value::as_array)
+                .map(|cs| {
+                    cs.iter()
+                        .map(|c| CauseOut {
+                            reason: text(c, "reason"),
+                            message: text(c, "message"),
+                            field: text(c, "field"),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            retry_after_seconds: d.get("retryAfterSeconds").and_then(Value::as_i64),
+        });
+        let out = StatusOut {
+            kind: "Status",
+            api_version: "v1",
+            metadata: Empty {},
+            status: "Failure",
+            message: &self.message,
+            reason: self.reason,
+            details,
+            code: self.code,
+        };
+        let mut bytes = serde_json::to_vec(&out).unwrap_or_default();
+        bytes.push(b'\n');
+        bytes
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let code = StatusCode::from_u16(self.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        crate::response::json(code, &self.status())
+        crate::response::json_bytes(code, "application/json", self.status_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn status_bodies_are_upstreams_bytes() {
+        let e = ApiError::already_exists(Target {
+            group: "",
+            resource: "services",
+            name: "mock-2",
+        });
+        assert_eq!(
+            String::from_utf8(e.status_bytes()).unwrap(),
+            "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\",\
+             \"message\":\"services \\\"mock-2\\\" already exists\",\"reason\":\"AlreadyExists\",\
+             \"details\":{\"name\":\"mock-2\",\"kind\":\"services\"},\"code\":409}\n"
+        );
+        let e = ApiError::invalid(
+            "ConfigMap",
+            "",
+            "x",
+            vec![("FieldValueInvalid".into(), "data".into(), "bad".into())],
+        );
+        let v: Value = serde_json::from_slice(&e.status_bytes()).unwrap();
+        assert_eq!(v["code"], 422);
+        assert_eq!(v["details"]["kind"], "ConfigMap");
+        assert!(v["details"].get("group").is_none(), "{v}");
+        assert_eq!(
+            v["details"]["causes"][0],
+            json!({"reason": "FieldValueInvalid", "message": "bad", "field": "data"})
+        );
     }
 }

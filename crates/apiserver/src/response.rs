@@ -12,21 +12,19 @@ use crate::request::Params;
 
 /// A JSON response.
 pub fn json(code: StatusCode, body: &Value) -> Response {
-    let bytes = serde_json::to_vec(body).unwrap_or_default();
-    (
-        code,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        bytes,
-    )
-        .into_response()
+    json_as(code, "application/json", body)
 }
 
 /// A JSON response with a given content type.
 pub fn json_as(code: StatusCode, content_type: &'static str, body: &Value) -> Response {
-    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    let mut bytes = serde_json::to_vec(body).unwrap_or_default();
+    bytes.push(b'\n');
+    json_bytes(code, content_type, bytes)
+}
+
+/// A response of already serialized JSON (ending in a newline, as
+/// upstream's encoder writes every body).
+pub fn json_bytes(code: StatusCode, content_type: &'static str, bytes: Vec<u8>) -> Response {
     (
         code,
         [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
