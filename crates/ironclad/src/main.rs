@@ -2,6 +2,7 @@
 //! library crates together; the logic lives in the crates.
 
 mod bench;
+mod control;
 mod podmaster;
 mod server;
 
@@ -22,6 +23,10 @@ enum Command {
     Up(server::UpArgs),
     /// A control-plane server (embedded store, or etcd with --etcd-servers).
     Server(server::ServerArgs),
+    /// The controller-manager alone, against the API server of a kubeconfig.
+    ControllerManager(control::ComponentArgs),
+    /// The scheduler alone, against the API server of a kubeconfig.
+    Scheduler(control::ComponentArgs),
     /// Copy manifests into a directory while holding a leader election on etcd.
     Podmaster(podmaster::PodmasterArgs),
     /// Benchmarks, side by side with a baseline measured in the same run.
@@ -44,6 +49,17 @@ fn main() -> anyhow::Result<()> {
         match cli.command {
             Command::Up(args) => server::run(args.into_server(), shutdown_signal()).await,
             Command::Server(args) => server::run(args, shutdown_signal()).await,
+            Command::ControllerManager(args) => {
+                control::run_component(
+                    control::Component::ControllerManager,
+                    args,
+                    shutdown_signal(),
+                )
+                .await
+            }
+            Command::Scheduler(args) => {
+                control::run_component(control::Component::Scheduler, args, shutdown_signal()).await
+            }
             Command::Podmaster(args) => podmaster::run(args, shutdown_signal()).await,
             Command::Bench(args) => bench::run(args).await,
         }

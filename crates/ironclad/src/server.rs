@@ -1,7 +1,8 @@
 //! `ironclad server` and `ironclad up`: what a control-plane server runs
-//! today — the store (embedded, or etcd for HA), the server election and
-//! the Kubernetes API server — and the admin kubeconfig it writes. The
-//! control loops and the agent land in their own issues.
+//! today — the store (embedded, or etcd for HA), the server election, the
+//! Kubernetes API server, and the controller-manager and scheduler (each
+//! elected through its Lease, so with several servers one of each acts) —
+//! and the admin kubeconfig it writes. The agent lands in its own issue.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -70,7 +71,7 @@ impl UpArgs {
 
 /// Runs a server until `shutdown` resolves.
 pub async fn run(args: ServerArgs, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
-    let phase = |n: u32, what: &str| println!("[{n}/4] {what}");
+    let phase = |n: u32, what: &str| println!("[{n}/5] {what}");
     if !args.bind_address.is_loopback() {
         anyhow::bail!(
             "--bind-address {}: until TLS and authentication land, the API is served over plain HTTP \
@@ -145,8 +146,16 @@ pub async fn run(args: ServerArgs, shutdown: impl Future<Output = ()>) -> anyhow
         );
     });
     let http = tokio::spawn(axum::serve(listener, api.router()).into_future());
+    phase(
+        4,
+        &format!("control loops: controller-manager and scheduler, campaigning as {id}"),
+    );
+    let loops = crate::control::Loops::start(
+        crate::control::client_for_url(&format!("http://{addr}"))?,
+        &id,
+    )?;
     let kubeconfig = args.data_dir.join("admin.kubeconfig");
-    phase(4, &format!("kubeconfig: {}", kubeconfig.display()));
+    phase(5, &format!("kubeconfig: {}", kubeconfig.display()));
     write_kubeconfig(&kubeconfig, &format!("http://{addr}"))?;
     println!(
         "ironclad server {id}: ready. Try: kubectl --kubeconfig {} get namespaces",
@@ -180,6 +189,7 @@ pub async fn run(args: ServerArgs, shutdown: impl Future<Output = ()>) -> anyhow
     shutdown.await;
     println!("ironclad server {id}: stopping");
     api.set_ready(false);
+    loops.stop().await;
     if let Err(e) = api.withdraw().await {
         eprintln!("      could not withdraw from the kubernetes endpoints: {e}");
     }

@@ -42,10 +42,11 @@ fn up_serves_health_leads_stops_cleanly_and_resumes() {
     let dir = tempfile::tempdir().unwrap();
     let mut up = Proc::start("up", dir.path(), &[]);
     for phase in [
-        "[1/4] store",
-        "[2/4] election",
-        "[3/4] API server",
-        "[4/4] kubeconfig",
+        "[1/5] store",
+        "[2/5] election",
+        "[3/5] API server",
+        "[4/5] control loops",
+        "[5/5] kubeconfig",
     ] {
         up.expect(phase);
     }
