@@ -83,6 +83,20 @@ impl Proc {
         }
     }
 
+    /// Waits for a line containing `needle`, counting lines already seen.
+    pub fn saw(&mut self, needle: &str) -> String {
+        match self.seen.iter().find(|l| l.contains(needle)) {
+            Some(l) => l.clone(),
+            None => self.expect(needle),
+        }
+    }
+
+    /// Kills it with SIGKILL, as a crash would.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// The port it serves the API on (from its "API server: http://…"
     /// line, waiting for it if not seen yet).
     pub fn port(&mut self) -> u16 {
