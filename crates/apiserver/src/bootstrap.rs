@@ -1,6 +1,7 @@
 //! The objects every cluster has, created at start if missing: the system
-//! namespaces and the `kubernetes` Service in `default` (its endpoints are
-//! the live API servers: `peers`).
+//! namespaces, the `kubernetes` Service in `default` (its endpoints are
+//! the live API servers: `peers`) and a local APIService for every built-in
+//! group/version, as upstream's aggregator registers them.
 
 use std::sync::Arc;
 
@@ -67,5 +68,48 @@ pub async fn run(state: &Arc<AppState>) -> Result<()> {
         }),
     )
     .await?;
+    for (group, versions) in ironclad_api::registry::groups() {
+        for version in versions {
+            let name = format!("{version}.{group}");
+            let (group_priority, version_priority) = priority(&name);
+            ensure(
+                state,
+                "apiservices",
+                "apiregistration.k8s.io",
+                None,
+                json!({
+                    "metadata": {"name": name, "labels": {"kube-aggregator.kubernetes.io/automanaged": "onstart"}},
+                    "spec": {"group": group, "version": version, "groupPriorityMinimum": group_priority, "versionPriority": version_priority},
+                }),
+            )
+            .await?;
+        }
+    }
     Ok(())
+}
+
+/// Upstream's priorities of the built-in group/versions (the aggregator's
+/// table); groups it does not list come after them.
+fn priority(name: &str) -> (i32, i32) {
+    match name {
+        "v1." => (18000, 1),
+        "v1.apiregistration.k8s.io" => (18000, 1),
+        "v1.apps" => (17800, 15),
+        "v1.events.k8s.io" => (17750, 15),
+        "v1.authentication.k8s.io" => (17700, 15),
+        "v1.authorization.k8s.io" => (17600, 15),
+        "v1.autoscaling" | "v2.autoscaling" => (17500, 15),
+        "v1.batch" => (17400, 15),
+        "v1.certificates.k8s.io" => (17300, 15),
+        "v1.networking.k8s.io" => (17200, 15),
+        "v1.policy" => (17100, 15),
+        "v1.rbac.authorization.k8s.io" => (17000, 15),
+        "v1.storage.k8s.io" => (16800, 15),
+        "v1.admissionregistration.k8s.io" | "v1.apiextensions.k8s.io" => (16700, 15),
+        "v1.scheduling.k8s.io" => (16600, 15),
+        "v1.coordination.k8s.io" => (16500, 15),
+        "v1.node.k8s.io" => (16300, 15),
+        "v1.discovery.k8s.io" => (16200, 15),
+        _ => (16000, 15),
+    }
 }

@@ -371,7 +371,14 @@ async fn api_services_are_stored_with_local_availability() {
     let (code, list) = s.call("GET", APISVC, None).await;
     assert_eq!(code, StatusCode::OK);
     assert_eq!(list["kind"], "APIServiceList");
-    assert_eq!(names(&list), ["v1.example.com", "v1beta1.metrics.k8s.io"]);
+    let names = names(&list);
+    // The user's two, beside the local ones every server registers.
+    for name in ["v1.example.com", "v1beta1.metrics.k8s.io", "v1.", "v1.apps"] {
+        assert!(names.iter().any(|n| *n == name), "{name} not in {names:?}");
+    }
+    let (_, apps) = s.call("GET", &format!("{APISVC}/v1.apps"), None).await;
+    assert_eq!(apps["spec"]["groupPriorityMinimum"], 17800);
+    assert_eq!(apps["status"]["conditions"][0]["reason"], "Local");
 
     // The aggregator's controller would report availability through /status.
     let mut st = r.clone();
@@ -389,12 +396,17 @@ async fn api_services_are_stored_with_local_availability() {
 
     let (columns, rows) = table_columns(&s, APISVC).await;
     assert_eq!(columns, ["Name", "Service", "Available", "Age"]);
+    let row = |name: &str| {
+        rows.iter()
+            .find(|r| r["cells"][0] == name)
+            .unwrap_or_else(|| panic!("no row {name}"))["cells"]
+            .as_array()
+            .unwrap()[1..3]
+            .to_vec()
+    };
+    assert_eq!(row("v1.example.com"), [json!("Local"), json!("True")]);
     assert_eq!(
-        rows[0]["cells"].as_array().unwrap()[1..3],
-        [json!("Local"), json!("True")]
-    );
-    assert_eq!(
-        rows[1]["cells"].as_array().unwrap()[1..3],
+        row("v1beta1.metrics.k8s.io"),
         [
             json!("kube-system/metrics-server"),
             json!("False (MissingEndpoints)")
