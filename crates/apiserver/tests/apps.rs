@@ -374,7 +374,7 @@ async fn api_services_are_stored_with_local_availability() {
     let names = names(&list);
     // The user's two, beside the local ones every server registers.
     for name in ["v1.example.com", "v1beta1.metrics.k8s.io", "v1.", "v1.apps"] {
-        assert!(names.iter().any(|n| *n == name), "{name} not in {names:?}");
+        assert!(names.contains(&name), "{name} not in {names:?}");
     }
     let (_, apps) = s.call("GET", &format!("{APISVC}/v1.apps"), None).await;
     assert_eq!(apps["spec"]["groupPriorityMinimum"], 17800);
