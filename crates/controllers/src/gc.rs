@@ -24,6 +24,7 @@ pub mod resources;
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::stream::{FuturesUnordered, SelectAll};
 use futures::{Stream, StreamExt};
@@ -40,6 +41,8 @@ use resources::{Resource, Resources};
 /// How many items are worked on at once (upstream runs 20 delete workers;
 /// this process shares its cores with the API server).
 const WORKERS: usize = 8;
+/// How often discovery is asked whether the served resources changed.
+const REDISCOVERY: Duration = Duration::from_secs(30);
 
 type WatchEvents =
     std::pin::Pin<Box<dyn Stream<Item = (usize, watcher::Result<Event<Meta>>)> + Send>>;
@@ -47,16 +50,37 @@ type Meta = PartialObjectMeta<DynamicObject>;
 
 /// Runs the garbage collector until aborted.
 pub async fn run(ctx: Context) -> Result<()> {
-    let resources = Resources::discover(&ctx.client).await?;
+    loop {
+        let resources = Resources::discover(&ctx.client).await?;
+        collect_over(&ctx, resources).await?;
+        tracing::info!("garbage collector: the served resources changed; starting over");
+    }
+}
+
+/// The set of resources a watch list is made of.
+fn names(resources: &Resources) -> Vec<String> {
+    resources
+        .collectable()
+        .map(|r| format!("{}/{}", r.api.api_version, r.api.plural))
+        .collect()
+}
+
+/// Collects over one set of resources; returns when discovery finds
+/// another (resources added or removed), so that the caller starts over
+/// with watches of the new set (upstream resyncs its monitors likewise).
+async fn collect_over(ctx: &Context, resources: Resources) -> Result<()> {
+    let watching = names(&resources);
     let watched: Vec<Resource> = resources.collectable().cloned().collect();
     tracing::info!(resources = watched.len(), "garbage collector: watching");
     let collector = Collector::new(ctx.client.clone(), resources);
     let mut events: SelectAll<WatchEvents> =
-        futures::stream::select_all(watched.iter().enumerate().map(|(i, r)| watch(&ctx, i, r)));
+        futures::stream::select_all(watched.iter().enumerate().map(|(i, r)| watch(ctx, i, r)));
     let mut listing: Vec<Option<HashSet<String>>> = vec![None; watched.len()];
     let mut synced = vec![false; watched.len()];
     let mut queue: Queue<Work> = Queue::default();
     let mut running = FuturesUnordered::new();
+    let mut rediscover = tokio::time::interval(REDISCOVERY);
+    rediscover.tick().await;
     loop {
         // Workers start once every watch has listed, so that orphaning and
         // waiting for dependents see every dependent (upstream waits for
@@ -109,6 +133,11 @@ pub async fn run(ctx: Context) -> Result<()> {
                 }
             }
             _ = sleep_until(due), if due.is_some() => queue.promote(),
+            _ = rediscover.tick() => match Resources::discover(&ctx.client).await {
+                Ok(now) if names(&now) != watching => return Ok(()),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "garbage collector: discovery failed"),
+            },
         }
     }
 }

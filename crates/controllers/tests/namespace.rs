@@ -231,3 +231,48 @@ async fn deleting_a_namespace_deletes_its_contents_then_it() {
     .await;
     assert_eq!(count::<ConfigMap>(&client, "doomed").await, 0);
 }
+
+/// With the garbage collector and the serviceaccount controller running
+/// too, as `ironclad server` runs them: owned objects, the default
+/// service account, and the namespace all go.
+#[tokio::test]
+async fn the_namespace_goes_with_its_neighbours_running() {
+    let (_cluster, client) = start().await;
+    let ctx = Context::new(client.clone(), Config::default());
+    tokio::spawn(ironclad_controllers::gc::run(ctx.clone()));
+    tokio::spawn(ironclad_controllers::serviceaccount::run(ctx));
+    namespace(&client, "busy").await;
+    let accounts: Api<k8s_openapi::api::core::v1::ServiceAccount> =
+        Api::namespaced(client.clone(), "busy");
+    eventually("the default service account", DEADLINE, || async {
+        accounts.get_opt("default").await.unwrap()
+    })
+    .await;
+    let owner = create::<ConfigMap>(&client, "busy", json!({"metadata": {"name": "owner"}})).await;
+    for i in 0..3 {
+        create::<Pod>(
+            &client,
+            "busy",
+            json!({"metadata": {"name": format!("p{i}"), "ownerReferences": [{
+                       "apiVersion": "v1", "kind": "ConfigMap", "name": "owner",
+                       "uid": owner.metadata.uid, "blockOwnerDeletion": true}]},
+                   "spec": {"containers": [{"name": "c", "image": "busybox"}]}}),
+        )
+        .await;
+    }
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    namespaces
+        .delete("busy", &DeleteParams::foreground())
+        .await
+        .unwrap();
+    eventually("the namespace to go", DEADLINE, || async {
+        namespaces
+            .get_opt("busy")
+            .await
+            .unwrap()
+            .is_none()
+            .then_some(())
+    })
+    .await;
+    assert_eq!(count::<Pod>(&client, "busy").await, 0);
+}
