@@ -41,6 +41,8 @@ use resources::{Resource, Resources};
 /// How many items are worked on at once (upstream runs 20 delete workers;
 /// this process shares its cores with the API server).
 const WORKERS: usize = 8;
+/// How long workers wait for every watch to list before starting anyway.
+const SYNC_TIMEOUT: Duration = Duration::from_secs(30);
 /// How often discovery is asked whether the served resources changed.
 const REDISCOVERY: Duration = Duration::from_secs(30);
 
@@ -81,11 +83,29 @@ async fn collect_over(ctx: &Context, resources: Resources) -> Result<()> {
     let mut running = FuturesUnordered::new();
     let mut rediscover = tokio::time::interval(REDISCOVERY);
     rediscover.tick().await;
+    let sync_deadline = tokio::time::Instant::now() + SYNC_TIMEOUT;
+    let mut started = false;
     loop {
-        // Workers start once every watch has listed, so that orphaning and
-        // waiting for dependents see every dependent (upstream waits for
-        // its monitors to sync).
-        if synced.iter().all(|s| *s) {
+        // Workers start once every watch has listed, so that the graph
+        // knows every dependent (upstream waits for its monitors to sync);
+        // a watch that cannot list does not hold the others up forever.
+        if !started {
+            let all = synced.iter().all(|s| *s);
+            if !all && tokio::time::Instant::now() >= sync_deadline {
+                let lagging: Vec<&str> = watched
+                    .iter()
+                    .zip(&synced)
+                    .filter(|(_, s)| !**s)
+                    .map(|(r, _)| r.api.plural.as_str())
+                    .collect();
+                tracing::warn!(
+                    ?lagging,
+                    "garbage collector: starting before every watch has listed"
+                );
+            }
+            started = all || tokio::time::Instant::now() >= sync_deadline;
+        }
+        if started {
             while running.len() < WORKERS
                 && let Some(work) = queue.pop()
             {
@@ -96,7 +116,15 @@ async fn collect_over(ctx: &Context, resources: Resources) -> Result<()> {
                 });
             }
         }
-        let due = queue.next_due();
+        let due = if started {
+            queue.next_due()
+        } else {
+            Some(
+                queue
+                    .next_due()
+                    .map_or(sync_deadline, |d| d.min(sync_deadline)),
+            )
+        };
         tokio::select! {
             ev = events.next() => {
                 let Some((i, ev)) = ev else {
