@@ -23,7 +23,6 @@ use crate::error::{ApiError, Result};
 use crate::request::{ApiPath, Params, Target, parse_path};
 use crate::server::AppState;
 
-pub(crate) use delete::{DeleteOptions, delete_object};
 pub(crate) use write::{WriteOpts, create_object, update_object};
 
 /// One request's context.

@@ -13,7 +13,6 @@ mod handlers;
 mod kinds;
 pub mod machinery;
 pub mod metrics;
-mod namespaces;
 pub mod objects;
 pub mod peers;
 mod prune;

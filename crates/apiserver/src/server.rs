@@ -68,7 +68,6 @@ pub struct AppState {
     /// This server's entry among the API servers.
     pub peers: crate::peers::Registration,
     ready: AtomicBool,
-    namespace_cleanup: Arc<tokio::sync::Notify>,
 }
 
 /// An API server on a store.
@@ -91,12 +90,10 @@ impl ApiServer {
             services,
             peers: Default::default(),
             ready: AtomicBool::new(false),
-            namespace_cleanup: Arc::new(tokio::sync::Notify::new()),
         });
         crate::bootstrap::run(&state).await?;
         crate::peers::start(&state).await?;
         tokio::spawn(crate::peers::run(Arc::downgrade(&state)));
-        tokio::spawn(crate::namespaces::run(Arc::downgrade(&state)));
         state.ready.store(true, Ordering::SeqCst);
         Ok(ApiServer { state })
     }
@@ -131,17 +128,6 @@ impl ApiServer {
 }
 
 impl AppState {
-    /// Wakes the namespace cleanup after a namespace started terminating.
-    pub fn namespace_terminating(&self) {
-        self.namespace_cleanup.notify_one();
-    }
-
-    /// What [`AppState::namespace_terminating`] signals; waiting on it holds
-    /// no reference to the state, so a dropped server goes at once.
-    pub(crate) fn namespace_signal(&self) -> Arc<tokio::sync::Notify> {
-        self.namespace_cleanup.clone()
-    }
-
     /// Whether `/readyz` says ok.
     pub fn is_ready(&self) -> bool {
         self.ready.load(Ordering::SeqCst)

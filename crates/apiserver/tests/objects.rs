@@ -332,37 +332,6 @@ async fn tables_carry_columns_and_row_objects() {
 }
 
 #[tokio::test]
-async fn deleting_a_namespace_deletes_its_contents_then_it() {
-    let s = Server::start().await;
-    let (code, _) = s
-        .call(
-            "POST",
-            "/api/v1/namespaces",
-            Some(json!({"metadata": {"name": "doomed"}})),
-        )
-        .await;
-    assert_eq!(code, StatusCode::CREATED);
-    s.call(
-        "POST",
-        "/api/v1/namespaces/doomed/configmaps",
-        Some(cm("x", json!({}))),
-    )
-    .await;
-    let (code, ns) = s.call("DELETE", "/api/v1/namespaces/doomed", None).await;
-    assert_eq!(code, StatusCode::OK);
-    assert_eq!(ns["status"]["phase"], "Terminating");
-    support::eventually("the namespace to go", || async {
-        (s.call("GET", "/api/v1/namespaces/doomed", None).await.0 == StatusCode::NOT_FOUND)
-            .then_some(())
-    })
-    .await;
-    let (_, left) = s
-        .call("GET", "/api/v1/namespaces/doomed/configmaps", None)
-        .await;
-    assert_eq!(left["items"].as_array().unwrap().len(), 0);
-}
-
-#[tokio::test]
 async fn finalizers_hold_an_object_until_removed() {
     let s = Server::start().await;
     let mut c = cm("f", json!({}));

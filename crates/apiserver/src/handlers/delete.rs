@@ -1,6 +1,12 @@
 //! DELETE and DELETECOLLECTION: preconditions, graceful deletion of pods
-//! bound to a node, finalizers (the object stays, marked with a
-//! deletionTimestamp, until they are gone), namespaces that terminate.
+//! bound to a node (`graceful`), the garbage collector's finalizers for
+//! cascading deletion (`propagation`), finalizers (the object stays, marked
+//! with a deletionTimestamp, until they are gone), namespaces that
+//! terminate (marked; the namespace controller empties them and removes
+//! its `kubernetes` spec finalizer, then the namespace goes).
+
+mod graceful;
+mod propagation;
 
 use std::sync::Arc;
 
@@ -14,9 +20,15 @@ use super::read::Filter;
 use super::{Ctx, respond};
 use crate::error::{ApiError, Result};
 use crate::machinery;
-use crate::objects::{self, meta_mut, meta_str};
+use crate::objects::{self, meta_str};
 use crate::request::Target;
 use crate::server::AppState;
+use graceful::{Grace, before_delete, mark_as_deleting};
+use propagation::{finalizers, set_finalizers};
+
+/// Namespaces that always exist (upstream's NamespaceLifecycle admission
+/// refuses to delete them).
+const IMMORTAL_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public"];
 
 /// DeleteOptions from the body or the query.
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -26,6 +38,8 @@ pub(crate) struct DeleteOptions {
     pub grace_period_seconds: Option<i64>,
     /// Background, Foreground or Orphan.
     pub propagation_policy: Option<String>,
+    /// Deprecated: true orphans the dependents, false deletes them.
+    pub orphan_dependents: Option<bool>,
     /// Must match for the delete to happen.
     pub preconditions: Option<Preconditions>,
     /// `["All"]` for a dry run.
@@ -65,46 +79,67 @@ impl DeleteOptions {
         if opts.propagation_policy.is_none() {
             opts.propagation_policy = ctx.params.propagation_policy.clone();
         }
+        if opts.orphan_dependents.is_none() {
+            opts.orphan_dependents = match ctx.params.orphan_dependents.as_deref() {
+                None | Some("") => None,
+                Some("true" | "True" | "1") => Some(true),
+                Some("false" | "False" | "0") => Some(false),
+                Some(other) => {
+                    return Err(ApiError::bad_request(format!(
+                        "invalid value for orphanDependents: {other:?}"
+                    )));
+                }
+            };
+        }
         if ctx.params.dry_run()? {
             opts.dry_run = vec!["All".into()];
         }
-        if let Some(p) = opts.propagation_policy.as_deref()
-            && !matches!(p, "Background" | "Foreground" | "Orphan")
-        {
-            return Err(ApiError::bad_request(format!(
-                "propagationPolicy: Unsupported value: {p:?}: supported values: \"Foreground\", \"Background\", \"Orphan\""
-            )));
-        }
+        opts.validate()?;
         Ok(opts)
+    }
+
+    /// Upstream's `ValidateDeleteOptions` (422 on DeleteOptions).
+    fn validate(&self) -> Result<()> {
+        let mut causes = Vec::new();
+        if let Some(p) = self.propagation_policy.as_deref() {
+            if self.orphan_dependents.is_some() {
+                causes.push(json!({"reason": "FieldValueInvalid", "field": "propagationPolicy",
+                    "message": format!("Invalid value: {p:?}: orphanDependents and deletionPropagation cannot be both set")}));
+            }
+            if !matches!(p, "Background" | "Foreground" | "Orphan") {
+                causes.push(json!({"reason": "FieldValueNotSupported", "field": "propagationPolicy",
+                    "message": format!("Unsupported value: {p:?}: supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\"")}));
+            }
+        }
+        if causes.is_empty() {
+            return Ok(());
+        }
+        let text: Vec<String> = causes
+            .iter()
+            .map(|c| {
+                format!(
+                    "{}: {}",
+                    c["field"].as_str().unwrap_or(""),
+                    c["message"].as_str().unwrap_or("")
+                )
+            })
+            .collect();
+        let joined = if text.len() == 1 {
+            text[0].clone()
+        } else {
+            format!("[{}]", text.join(", "))
+        };
+        Err(ApiError::new(
+            422,
+            "Invalid",
+            format!("DeleteOptions.meta.k8s.io \"\" is invalid: {joined}"),
+        )
+        .with_details(json!({"group": "meta.k8s.io", "kind": "DeleteOptions", "causes": causes})))
     }
 
     fn dry_run(&self) -> bool {
         self.dry_run.iter().any(|d| d == "All")
     }
-}
-
-/// The grace period a pod gets: the request's, else the pod's own, else 30.
-fn pod_grace(obj: &Value, opts: &DeleteOptions) -> i64 {
-    opts.grace_period_seconds
-        .or_else(|| {
-            obj.pointer("/spec/terminationGracePeriodSeconds")
-                .and_then(Value::as_i64)
-        })
-        .unwrap_or(30)
-        .max(0)
-}
-
-/// Whether deleting this pod must wait for its node to stop it.
-fn graceful_pod(obj: &Value, grace: i64) -> bool {
-    let bound = obj
-        .pointer("/spec/nodeName")
-        .and_then(Value::as_str)
-        .is_some_and(|n| !n.is_empty());
-    let phase = obj
-        .pointer("/status/phase")
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    bound && grace > 0 && !matches!(phase, "Succeeded" | "Failed")
 }
 
 /// What a delete did.
@@ -115,12 +150,27 @@ pub(crate) enum Deleted {
     Pending(Value),
 }
 
+/// What to do with the object after the delete's marks are computed.
+enum Step {
+    /// Store the marked object; it stays.
+    Keep(Value),
+    /// Remove it from the store.
+    Remove,
+}
+
 /// Deletes (or starts deleting) one object.
 pub(crate) async fn delete_object(
     state: &Arc<AppState>,
     t: &Target,
     opts: &DeleteOptions,
 ) -> Result<Deleted> {
+    if t.info.kind == "Namespace" && IMMORTAL_NAMESPACES.contains(&t.name()) {
+        return Err(ApiError::forbidden(format!(
+            "namespaces \"{}\" is forbidden: this namespace may not be deleted",
+            t.name()
+        ))
+        .with_details(json!({"name": t.name(), "kind": "namespaces"})));
+    }
     let key = objects::key(t.info, t.namespace.as_deref(), t.name());
     for _ in 0..16 {
         let resp = state
@@ -134,60 +184,13 @@ pub(crate) async fn delete_object(
         };
         let rev = kv.mod_revision;
         let obj = objects::decode(kv)?;
-        if let Some(pre) = &opts.preconditions {
-            if let Some(uid) = &pre.uid
-                && meta_str(&obj, "uid") != Some(uid.as_str())
-            {
-                return Err(ApiError::conflict(
-                    t.err(),
-                    &format!(
-                        "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
-                        meta_str(&obj, "uid").unwrap_or("")
-                    ),
-                ));
-            }
-            if let Some(rv) = &pre.resource_version
-                && *rv != rev.to_string()
-            {
-                return Err(ApiError::conflict(
-                    t.err(),
-                    &format!(
-                        "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {rev}"
-                    ),
-                ));
-            }
-        }
-        let finalizers = obj
-            .pointer("/metadata/finalizers")
-            .and_then(Value::as_array)
-            .is_some_and(|f| !f.is_empty());
-        let already = obj.pointer("/metadata/deletionTimestamp").is_some();
-        let mut pending = None;
-        if t.info.kind == "Namespace" {
-            let mut ns = obj.clone();
-            if !already {
-                mark_deleting(&mut ns, 0);
-            }
-            ns["status"]["phase"] = json!("Terminating");
-            pending = Some(ns);
-        } else if t.info.kind == "Pod" && !already {
-            let grace = pod_grace(&obj, opts);
-            if graceful_pod(&obj, grace) {
-                let mut p = obj.clone();
-                mark_deleting(&mut p, grace);
-                pending = Some(p);
-            }
-        }
-        if pending.is_none() && finalizers {
-            if already {
-                return Ok(Deleted::Pending(obj));
-            }
-            let mut p = obj.clone();
-            mark_deleting(&mut p, 0);
-            pending = Some(p);
-        }
+        check_preconditions(t, &obj, rev, opts)?;
+        let step = match plan(t, &obj, opts) {
+            Some(step) => step,
+            None => return Ok(Deleted::Pending(obj)),
+        };
         let guard = Compare::mod_revision(key.clone().into_bytes(), CompareOp::Equal, rev);
-        if let Some(mut p) = pending {
+        if let Step::Keep(mut p) = step {
             if machinery::same_object(&obj, &p) {
                 return Ok(Deleted::Pending(obj));
             }
@@ -202,9 +205,6 @@ pub(crate) async fn delete_object(
                 continue;
             }
             objects::set_resource_version(&mut p, r.revision);
-            if t.info.kind == "Namespace" {
-                state.namespace_terminating();
-            }
             return Ok(Deleted::Pending(p));
         }
         if opts.dry_run() {
@@ -231,21 +231,87 @@ pub(crate) async fn delete_object(
     ))
 }
 
-fn mark_deleting(obj: &mut Value, grace: i64) {
-    let at = chrono::Utc::now() + chrono::Duration::seconds(grace);
-    if let Some(m) = meta_mut(obj) {
-        m.insert(
-            "deletionTimestamp".into(),
-            json!(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-        );
-        m.insert("deletionGracePeriodSeconds".into(), json!(grace));
+fn check_preconditions(t: &Target, obj: &Value, rev: i64, opts: &DeleteOptions) -> Result<()> {
+    let Some(pre) = &opts.preconditions else {
+        return Ok(());
+    };
+    if let Some(uid) = &pre.uid
+        && meta_str(obj, "uid") != Some(uid.as_str())
+    {
+        return Err(ApiError::conflict(
+            t.err(),
+            &format!(
+                "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
+                meta_str(obj, "uid").unwrap_or("")
+            ),
+        ));
+    }
+    if let Some(rv) = &pre.resource_version
+        && *rv != rev.to_string()
+    {
+        return Err(ApiError::conflict(
+            t.err(),
+            &format!(
+                "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {rev}"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// What this delete does to `obj`; `None` when it changes nothing (a
+/// graceful deletion or a namespace's termination is already under way).
+fn plan(t: &Target, obj: &Value, opts: &DeleteOptions) -> Option<Step> {
+    let mut new = obj.clone();
+    if t.info.kind == "Namespace" {
+        if obj.pointer("/metadata/deletionTimestamp").is_none() {
+            // The first delete starts termination; the namespace controller
+            // empties it and removes the `kubernetes` spec finalizer.
+            if let Some(m) = new.get_mut("metadata").and_then(Value::as_object_mut) {
+                m.insert("deletionTimestamp".into(), json!(machinery::now()));
+            }
+            new["status"]["phase"] = json!("Terminating");
+            if let Some(f) = propagation::namespace_finalizers(obj, opts) {
+                set_finalizers(&mut new, f);
+            }
+            return Some(Step::Keep(new));
+        }
+        let spec_finalizers = obj
+            .pointer("/spec/finalizers")
+            .and_then(Value::as_array)
+            .is_some_and(|f| !f.is_empty());
+        if spec_finalizers {
+            return None;
+        }
+    }
+    let grace = match before_delete(t.info, &mut new, opts) {
+        Grace::Pending => return None,
+        Grace::Graceful(g) => Some(g),
+        Grace::NotGraceful => None,
+    };
+    if let Some(f) = propagation::gc_finalizers(t.info, &new, opts) {
+        set_finalizers(&mut new, f);
+    }
+    let held = !finalizers(&new).is_empty();
+    match grace {
+        None if held => {
+            mark_as_deleting(&mut new);
+            Some(Step::Keep(new))
+        }
+        Some(g) if held || g > 0 => Some(Step::Keep(new)),
+        _ => Some(Step::Remove),
     }
 }
 
 /// The response of a delete: the object for kinds upstream returns it for
-/// (and while deletion is pending), a Success Status otherwise.
-fn deleted_body(t: &Target, d: Deleted) -> (StatusCode, Value) {
+/// (and while deletion is pending), a Success Status otherwise. A pending
+/// delete that explicitly asked for the dependents to be deleted
+/// (`orphanDependents: false`) answers 202, as upstream.
+fn deleted_body(t: &Target, d: Deleted, opts: &DeleteOptions) -> (StatusCode, Value) {
     match d {
+        Deleted::Pending(obj) if opts.orphan_dependents == Some(false) => {
+            (StatusCode::ACCEPTED, obj)
+        }
         Deleted::Pending(obj) => (StatusCode::OK, obj),
         Deleted::Gone(obj) if matches!(t.info.kind, "Pod" | "Service" | "Namespace") => {
             (StatusCode::OK, obj)
@@ -264,8 +330,11 @@ fn deleted_body(t: &Target, d: Deleted) -> (StatusCode, Value) {
 pub(crate) async fn delete(ctx: &Ctx<'_>, t: &Target) -> Result<Response> {
     let opts = DeleteOptions::from_request(ctx)?;
     let d = delete_object(ctx.state, t, &opts).await?;
-    let (code, body) = deleted_body(t, d);
-    Ok(respond(code, &body, &[]))
+    let (code, body) = deleted_body(t, d, &opts);
+    let warnings: Vec<String> = propagation::default_warning(t.info, &opts)
+        .into_iter()
+        .collect();
+    Ok(respond(code, &body, &warnings))
 }
 
 /// DELETE of a collection: every object the selectors match.
@@ -304,5 +373,8 @@ pub(crate) async fn delete_collection(ctx: &Ctx<'_>, t: &Target) -> Result<Respo
         "metadata": {"resourceVersion": resp.revision.to_string()},
         "items": items,
     });
-    Ok(respond(StatusCode::OK, &body, &[]))
+    let warnings: Vec<String> = propagation::default_warning(t.info, &opts)
+        .into_iter()
+        .collect();
+    Ok(respond(StatusCode::OK, &body, &warnings))
 }

@@ -438,12 +438,19 @@ async fn finish_update(
             warnings: Vec::new(),
         }));
     }
-    // The last finalizer of an object being deleted is gone: delete it.
+    // The last finalizer of an object being deleted is gone: delete it. A
+    // namespace also waits for its spec finalizers (the namespace
+    // controller's `kubernetes`, removed through `finalize`).
     let finalized = new.pointer("/metadata/deletionTimestamp").is_some()
         && new
             .pointer("/metadata/finalizers")
             .and_then(Value::as_array)
-            .is_none_or(|f| f.is_empty());
+            .is_none_or(|f| f.is_empty())
+        && (info.kind != "Namespace"
+            || new
+                .pointer("/spec/finalizers")
+                .and_then(Value::as_array)
+                .is_none_or(|f| f.is_empty()));
     let extra = if info.kind == "Service" && t.subresource.is_none() {
         if finalized {
             state.services.release(&old)
