@@ -14,8 +14,10 @@
 
 mod conditions;
 mod hash;
+mod newrs;
 mod recreate;
 mod rolling;
+mod scale;
 mod status;
 pub mod sync;
 pub mod util;

@@ -238,6 +238,36 @@ fn record_pods(client: &Client) -> (Arc<Mutex<Record>>, JoinHandle<()>) {
     (record, task)
 }
 
+/// The total size of the namespace's ReplicaSets after each of their
+/// changes, from a watch.
+fn record_replica_sets(client: &Client) -> (Arc<Mutex<Vec<i32>>>, JoinHandle<()>) {
+    let api: Api<ReplicaSet> = Api::default_namespaced(client.clone());
+    let sizes = Arc::new(Mutex::new(Vec::new()));
+    let r = sizes.clone();
+    let task = tokio::spawn(async move {
+        let mut rss: BTreeMap<String, i32> = BTreeMap::new();
+        let mut listed = false;
+        let mut events = watcher(api, watcher::Config::default()).boxed();
+        let size = |rs: &ReplicaSet| rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(0);
+        while let Some(Ok(ev)) = events.next().await {
+            match ev {
+                watcher::Event::InitApply(rs) | watcher::Event::Apply(rs) => {
+                    rss.insert(rs.name_any(), size(&rs));
+                }
+                watcher::Event::Delete(rs) => {
+                    rss.remove(&rs.name_any());
+                }
+                watcher::Event::InitDone => listed = true,
+                watcher::Event::Init => {}
+            }
+            if listed {
+                r.lock().unwrap().push(rss.values().sum());
+            }
+        }
+    });
+    (sizes, task)
+}
+
 /// Rolls `replicas` pods from one image to another with this strategy and
 /// checks every recorded step against maxSurge and maxUnavailable.
 async fn rolling_update_respects_bounds(
@@ -253,8 +283,11 @@ async fn rolling_update_respects_bounds(
 
     let (record, task) = record_pods(&client);
     tasks.0.push(task);
-    eventually("the recorder listed", DEADLINE, || async {
-        (!record.lock().unwrap().steps.is_empty()).then_some(())
+    let (sizes, task) = record_replica_sets(&client);
+    tasks.0.push(task);
+    eventually("the recorders listed", DEADLINE, || async {
+        (!record.lock().unwrap().steps.is_empty() && !sizes.lock().unwrap().is_empty())
+            .then_some(())
     })
     .await;
     set_image(&client, name, "nginx:1.27").await;
@@ -278,6 +311,15 @@ async fn rolling_update_respects_bounds(
             "step {i}: {available} available < {n} - maxUnavailable {max_unavailable}: {steps:?}"
         );
     }
+
+    // The ReplicaSets' sizes never add up to more than maxSurge allows.
+    let sizes = sizes.lock().unwrap().clone();
+    let bound = replicas + i32::try_from(max_surge).unwrap();
+    assert!(
+        sizes.iter().all(|s| *s <= bound),
+        "sizes over {bound}: {sizes:?}"
+    );
+    assert!(sizes.len() > 2, "{sizes:?}");
 
     // Two ReplicaSets: the old at zero with revision 1, the new with 2.
     assert_eq!(annotation(&d, REVISION), Some("2"));
@@ -360,6 +402,46 @@ async fn deployment_creates_a_replica_set_with_revision_1() {
     let pods = pods.list(&ListParams::default()).await.unwrap().items;
     assert_eq!(pods.len(), 3);
     assert!(pods.iter().all(|p| p.labels().get(HASH) == Some(&hash)));
+
+    // The Event upstream records on the Deployment.
+    let events: Api<k8s_openapi::api::events::v1::Event> = Api::default_namespaced(client.clone());
+    let note = format!("Scaled up replica set web-{hash} from 0 to 3");
+    eventually("the ScalingReplicaSet event", DEADLINE, || async {
+        let list = events.list(&ListParams::default()).await.unwrap();
+        list.items
+            .iter()
+            .find(|e| {
+                e.reason.as_deref() == Some("ScalingReplicaSet")
+                    && e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some("web")
+                    && e.note.as_deref() == Some(note.as_str())
+            })
+            .map(|_| ())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn old_replica_sets_beyond_the_history_limit_are_deleted() {
+    let (_cluster, client, _tasks) = start(true).await;
+    let mut d = deployment("history", 1, "nginx:1.21", rolling(json!(1), json!(0)));
+    d.spec.as_mut().unwrap().revision_history_limit = Some(1);
+    create(&client, &d).await;
+    wait_complete(&client, "history").await;
+    for v in 22..=24 {
+        set_image(&client, "history", &format!("nginx:1.{v}")).await;
+        wait_complete(&client, "history").await;
+    }
+    let rss = eventually("one old replica set kept", DEADLINE, || async {
+        let rss = replica_sets(&client).await;
+        (rss.len() == 2).then_some(rss)
+    })
+    .await;
+    let mut revisions: Vec<&str> = rss
+        .iter()
+        .filter_map(|rs| annotation(rs, REVISION))
+        .collect();
+    revisions.sort_unstable();
+    assert_eq!(revisions, ["3", "4"]);
 }
 
 #[tokio::test]
