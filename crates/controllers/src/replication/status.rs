@@ -99,3 +99,52 @@ pub async fn update<O: ReplicaOwner>(
         Err(e) => Err(e.into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::apps::v1::ReplicaSet;
+
+    #[test]
+    fn a_failed_create_sets_replica_failure_until_a_clean_sync() {
+        let mut rs: ReplicaSet = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "rs", "generation": 2},
+            "spec": {"replicas": 3, "selector": {"matchLabels": {"a": "b"}},
+                     "template": {"metadata": {"labels": {"a": "b"}}}}
+        }))
+        .unwrap();
+        let pod: Pod = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "p", "labels": {"a": "b"}}
+        }))
+        .unwrap();
+        let pods = [Arc::new(pod)];
+        let s = calculate(&rs, &pods, Some("pods \"x\" is forbidden: quota"));
+        assert_eq!(
+            (s.replicas, s.fully_labeled_replicas, s.ready_replicas),
+            (1, 1, 0)
+        );
+        let c = &s.conditions[0];
+        assert_eq!(
+            (
+                c.type_.as_str(),
+                c.status.as_str(),
+                c.reason.as_deref(),
+                c.message.as_deref()
+            ),
+            (
+                "ReplicaFailure",
+                "True",
+                Some("FailedCreate"),
+                Some("pods \"x\" is forbidden: quota")
+            )
+        );
+        rs.set_replica_status(s);
+        // Still failing: the condition stays as it was.
+        let again = calculate(&rs, &pods, Some("another"));
+        assert_eq!(
+            again.conditions[0].message.as_deref(),
+            Some("pods \"x\" is forbidden: quota")
+        );
+        assert!(calculate(&rs, &pods, None).conditions.is_empty());
+    }
+}
