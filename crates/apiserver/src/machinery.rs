@@ -199,6 +199,21 @@ pub fn prepare_update(
         ) {
             m.insert("managedFields".into(), mf);
         }
+        // Upstream's Deployment status strategy resets only spec and
+        // labels: the deployment controller records the rollout's
+        // revision annotation with its status write.
+        if (info.group, info.kind) == ("apps", "Deployment")
+            && let Some(m) = meta_mut(&mut merged)
+        {
+            match new.get("metadata").and_then(|m| m.get("annotations")) {
+                Some(a) => {
+                    m.insert("annotations".into(), a.clone());
+                }
+                None => {
+                    m.remove("annotations");
+                }
+            }
+        }
         *new = merged;
         return;
     }
@@ -308,6 +323,26 @@ mod tests {
         prepare_update(d, &mut st, &old, Some("status"));
         assert_eq!(st["spec"]["replicas"], 1);
         assert_eq!(st["status"]["replicas"], 5);
+    }
+
+    #[test]
+    fn deployment_status_writes_keep_annotations_not_labels() {
+        let d = lookup("apps", "v1", "deployments").unwrap();
+        let old = json!({"metadata": {"name": "d", "labels": {"a": "b"}}, "spec": {"replicas": 1}});
+        let mut st = json!({"metadata": {"name": "d", "labels": {"a": "x"},
+                                         "annotations": {"deployment.kubernetes.io/revision": "2"}},
+                            "status": {"replicas": 1}});
+        prepare_update(d, &mut st, &old, Some("status"));
+        assert_eq!(
+            st["metadata"]["annotations"]["deployment.kubernetes.io/revision"],
+            "2"
+        );
+        assert_eq!(st["metadata"]["labels"]["a"], "b");
+        // Other kinds keep all of their metadata.
+        let rs = lookup("apps", "v1", "replicasets").unwrap();
+        let mut st = json!({"metadata": {"name": "d", "annotations": {"x": "y"}}, "status": {}});
+        prepare_update(rs, &mut st, &old, Some("status"));
+        assert!(st["metadata"].get("annotations").is_none());
     }
 
     #[test]

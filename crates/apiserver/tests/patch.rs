@@ -117,3 +117,41 @@ async fn server_side_apply_owns_fields_and_conflicts() {
         "fieldManager is required: {e}"
     );
 }
+
+#[tokio::test]
+async fn concurrent_patches_without_a_resource_version_all_apply() {
+    let s = std::sync::Arc::new(Server::start().await);
+    s.call("POST", CMS, Some(json!({"metadata": {"name": "race"}})))
+        .await;
+    let mut tasks = Vec::new();
+    for i in 0..16 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            let (ct, body) = match i % 3 {
+                0 => ("application/merge-patch+json", format!(r#"{{"data":{{"k{i}":"v"}}}}"#)),
+                1 => (
+                    "application/strategic-merge-patch+json",
+                    format!(r#"{{"data":{{"k{i}":"v"}}}}"#),
+                ),
+                _ => (
+                    "application/json-patch+json",
+                    format!(r#"[{{"op":"add","path":"/metadata/labels","value":{{"l{i}":"v"}}}},{{"op":"add","path":"/data","value":{{}}}}]"#),
+                ),
+            };
+            let (code, v) = s.patch(&format!("{CMS}/race"), ct, &body).await;
+            assert_eq!(code, StatusCode::OK, "{v}");
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    // A patch that names a stale resourceVersion is still refused.
+    let (code, v) = s
+        .patch(
+            &format!("{CMS}/race"),
+            "application/merge-patch+json",
+            r#"{"metadata":{"resourceVersion":"1"},"data":{"z":"1"}}"#,
+        )
+        .await;
+    assert_eq!(code, StatusCode::CONFLICT, "{v}");
+}

@@ -359,7 +359,10 @@ pub(crate) async fn update(ctx: &Ctx<'_>, t: &Target) -> Result<Response> {
 }
 
 /// Reads, changes (through `mutate`) and writes one object, retrying on
-/// conflicts unless the new object pins a resourceVersion.
+/// conflicts unless the new object pins a resourceVersion. `mutate` sees
+/// the stored object without its resourceVersion, so that only a version
+/// the request itself names (a PUT body's, or one a patch sets) pins the
+/// write: patches that name none are retried on conflicts, as upstream.
 pub(crate) async fn update_object(
     state: &Arc<AppState>,
     t: &Target,
@@ -369,7 +372,11 @@ pub(crate) async fn update_object(
     let key = objects::key(t.info, t.namespace.as_deref(), t.name());
     for _ in 0..RETRIES {
         let (old, rev) = must_read_state(state, t).await?;
-        let mut new = mutate(&old)?;
+        let mut base = old.clone();
+        if let Some(m) = base.get_mut("metadata").and_then(Value::as_object_mut) {
+            m.remove("resourceVersion");
+        }
+        let mut new = mutate(&base)?;
         let pinned = meta_str(&new, "resourceVersion")
             .filter(|r| !r.is_empty())
             .map(str::to_string);
