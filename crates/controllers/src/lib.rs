@@ -16,6 +16,7 @@ pub mod job;
 pub mod namespace;
 pub mod nodeipam;
 pub mod nodelifecycle;
+pub mod pods;
 pub mod replication;
 pub mod resourcequota;
 pub mod serviceaccount;
