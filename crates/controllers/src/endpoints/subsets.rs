@@ -80,6 +80,30 @@ pub fn desired(svc: &Service, pods: &[Arc<Pod>]) -> Vec<EndpointSubset> {
     repack(singles)
 }
 
+/// Upstream's `RepackSubsets` of subsets as someone wrote them (the
+/// mirroring controller's canonical form of user Endpoints).
+pub fn repack_existing(subsets: &[EndpointSubset]) -> Vec<EndpointSubset> {
+    let mut singles = Vec::new();
+    for s in subsets {
+        let ports: Vec<Option<EndpointPort>> = match s.ports.as_deref() {
+            Some(p) if !p.is_empty() => p.iter().cloned().map(Some).collect(),
+            _ => vec![None],
+        };
+        for port in &ports {
+            let ready = s.addresses.iter().flatten().map(|a| (a, true));
+            let not_ready = s.not_ready_addresses.iter().flatten().map(|a| (a, false));
+            for (a, ready) in ready.chain(not_ready) {
+                singles.push(Single {
+                    address: a.clone(),
+                    port: port.clone(),
+                    ready,
+                });
+            }
+        }
+    }
+    repack(singles)
+}
+
 /// An address's identity: IP, then the pod's uid.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 struct AddrKey {
