@@ -9,10 +9,19 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::{Taint, Toleration};
+use k8s_openapi::api::core::v1::{Pod, Taint, Toleration};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::jiff::Timestamp;
+use kube::api::{Api, DeleteParams, Patch, PatchParams};
+use kube::runtime::events::{Event, EventType};
+use kube::runtime::reflector::ObjectRef;
+use kube::{Resource, ResourceExt};
+use serde_json::json;
 use tokio::time::Instant;
 
-use super::taints::{NO_EXECUTE, NOT_READY, UNREACHABLE};
+use super::Lifecycle;
+use super::taints::{self, NO_EXECUTE, NOT_READY, UNREACHABLE};
+use crate::pods;
 
 /// The tolerationSeconds of the default not-ready/unreachable tolerations.
 const DEFAULT_TOLERATION_SECONDS: i64 = 300;
@@ -143,6 +152,112 @@ impl Schedule {
     /// When the next eviction is due.
     pub fn next(&self) -> Option<Instant> {
         self.pods.values().map(|s| s.fire).min()
+    }
+}
+
+// === impl Lifecycle: the eviction pass ===
+
+impl Lifecycle {
+    /// The taint eviction controller's pass: schedules, cancels and runs
+    /// evictions of pods on nodes with NoExecute taints.
+    pub(super) async fn eviction_pass(&mut self, now: Instant) {
+        let tainted: HashMap<String, Vec<k8s_openapi::api::core::v1::Taint>> = self
+            .nodes
+            .state()
+            .iter()
+            .map(|n| {
+                let t: Vec<_> = taints::of(n)
+                    .iter()
+                    .filter(|t| t.effect == NO_EXECUTE)
+                    .cloned()
+                    .collect();
+                (n.name_any(), t)
+            })
+            .filter(|(_, t)| !t.is_empty())
+            .collect();
+        let mut wanted = HashMap::new();
+        let all = self.pods.state();
+        for pod in &all {
+            let Some(t) = tainted.get(pods::node_name(pod)) else {
+                continue;
+            };
+            if pods::is_terminating(pod) {
+                continue;
+            }
+            let tolerations = pod
+                .spec
+                .as_ref()
+                .and_then(|s| s.tolerations.clone())
+                .unwrap_or_default();
+            let key = (pod.namespace().unwrap_or_default(), pod.name_any());
+            let d = time_to_evict(t, &tolerations, self.config.pod_eviction_timeout);
+            wanted.insert(key, d);
+        }
+        for (ns, name) in self.evictions.plan(&wanted, now) {
+            let live = self.pods.get(&ObjectRef::new(&name).within(&ns));
+            if let Some(p) = live.filter(|p| !pods::is_terminating(p)) {
+                self.pod_event(
+                    &p,
+                    "TaintManagerEviction",
+                    format!("Cancelling deletion of Pod {ns}/{name}"),
+                )
+                .await;
+            }
+        }
+        for (ns, name) in self.evictions.due(now) {
+            let Some(pod) = self.pods.get(&ObjectRef::new(&name).within(&ns)) else {
+                continue;
+            };
+            if !self.evict(&pod).await {
+                self.evictions
+                    .retry((ns, name), Instant::now() + Duration::from_secs(1));
+            }
+        }
+    }
+
+    /// Upstream's `addConditionAndDeletePod`; returns whether it worked.
+    async fn evict(&self, pod: &Pod) -> bool {
+        let ns = pod.namespace().unwrap_or_default();
+        let name = pod.name_any();
+        self.pod_event(
+            pod,
+            "TaintManagerEviction",
+            format!("Marking for deletion Pod {ns}/{name}"),
+        )
+        .await;
+        let api: Api<Pod> = Api::namespaced(self.client.clone(), &ns);
+        let patch = json!({"status": {"conditions": [{
+            "type": "DisruptionTarget",
+            "status": "True",
+            "reason": "DeletionByTaintManager",
+            "message": "Taint manager: deleting due to NoExecute taint",
+            "lastTransitionTime": Time(Timestamp::now()),
+        }]}});
+        let marked = api
+            .patch_status(&name, &PatchParams::default(), &Patch::Strategic(&patch))
+            .await;
+        if let Err(e) = marked {
+            return matches!(e, kube::Error::Api(s) if s.code == 404);
+        }
+        match api.delete(&name, &DeleteParams::default()).await {
+            Ok(_) => true,
+            Err(kube::Error::Api(e)) if e.code == 404 => true,
+            Err(e) => {
+                tracing::debug!(pod = %name, error = %e, "cannot evict pod; retrying");
+                false
+            }
+        }
+    }
+
+    async fn pod_event(&self, pod: &Pod, reason: &str, note: String) {
+        let ev = Event {
+            type_: EventType::Normal,
+            reason: reason.into(),
+            note: Some(note),
+            action: "Evict".into(),
+            secondary: None,
+        };
+        let _ = self.evict_recorder.publish(&ev, &pod.object_ref(&())).await;
     }
 }
 
