@@ -24,6 +24,7 @@ pub fn tracks_generation(info: &ResourceInfo) -> bool {
             | ("", "ReplicationController")
             | ("batch", _)
             | ("networking.k8s.io", _)
+            | ("discovery.k8s.io", "EndpointSlice")
             | ("", "Pod")
     )
 }
@@ -249,7 +250,11 @@ pub fn prepare_update(
         }
     }
 
-    if tracks_generation(info) && desired_state_changed(old, new) {
+    // Upstream's EndpointSlice strategy also counts label changes (the
+    // EndpointSlice controller tracks its own writes by generation).
+    let labels_changed =
+        info.kind == "EndpointSlice" && old_meta.get("labels") != new.pointer("/metadata/labels");
+    if tracks_generation(info) && (desired_state_changed(old, new) || labels_changed) {
         let g = old_meta
             .get("generation")
             .and_then(Value::as_i64)
@@ -343,6 +348,25 @@ mod tests {
         let mut st = json!({"metadata": {"name": "d", "annotations": {"x": "y"}}, "status": {}});
         prepare_update(rs, &mut st, &old, Some("status"));
         assert!(st["metadata"].get("annotations").is_none());
+    }
+
+    #[test]
+    fn endpoint_slices_count_endpoint_and_label_changes() {
+        let es = lookup("discovery.k8s.io", "v1", "endpointslices").unwrap();
+        let old = json!({"metadata": {"name": "s", "generation": 1, "labels": {"a": "1"}},
+                         "addressType": "IPv4", "endpoints": []});
+        let mut same = old.clone();
+        same["metadata"]["annotations"] = json!({"x": "y"});
+        prepare_update(es, &mut same, &old, None);
+        assert_eq!(same["metadata"]["generation"], 1);
+        let mut relabeled = old.clone();
+        relabeled["metadata"]["labels"] = json!({"a": "2"});
+        prepare_update(es, &mut relabeled, &old, None);
+        assert_eq!(relabeled["metadata"]["generation"], 2);
+        let mut moved = old.clone();
+        moved["endpoints"] = json!([{"addresses": ["10.0.0.1"]}]);
+        prepare_update(es, &mut moved, &old, None);
+        assert_eq!(moved["metadata"]["generation"], 2);
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod namespace;
 pub mod nodeipam;
 pub mod nodelifecycle;
 pub mod podcontrol;
+pub mod pods;
 pub mod replication;
 pub mod resourcequota;
 pub mod serviceaccount;
