@@ -10,10 +10,12 @@
 //!   run out, else to active — or until 5 minutes have passed.
 //!
 //! A popped pod is *in flight* until it is bound, requeued or dropped. If
-//! a cluster event arrives while it is in flight (the move request cycle
-//! reaches its scheduling cycle), a failure sends it to backoff instead of
-//! unschedulable, so the event is not lost (upstream's
-//! `moveRequestCycle`).
+//! a cluster event that may undo its refusal arrives while it is in flight
+//! (the event's cycle reaches the pod's scheduling cycle), a failure sends
+//! it to backoff instead of unschedulable, so the event is not lost
+//! (upstream's `moveRequestCycle`, kept per kind of event so that, say,
+//! every binding does not count for pods refused for their node
+//! selector).
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, HashMap, HashSet};
@@ -36,7 +38,7 @@ pub const MAX_UNSCHEDULABLE: Duration = Duration::from_secs(300);
 
 /// Something that happened in the cluster and may let unschedulable pods
 /// fit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ClusterEvent {
     /// A node appeared.
     NodeAdd,
@@ -51,6 +53,15 @@ pub enum ClusterEvent {
 }
 
 impl ClusterEvent {
+    /// Whether the event may undo a refusal by `plugins` (an empty set:
+    /// the pod failed for another reason, any event may help).
+    fn may_help(self, plugins: &HashSet<&'static str>) -> bool {
+        match self.plugins() {
+            None => true,
+            Some(list) => plugins.is_empty() || list.iter().any(|p| plugins.contains(p)),
+        }
+    }
+
     /// The plugins whose refusals the event may undo (None: all).
     fn plugins(self) -> Option<&'static [&'static str]> {
         use plugins::*;
@@ -140,7 +151,8 @@ struct Inner {
     in_flight: HashMap<String, InFlight>,
     next_token: u64,
     scheduling_cycle: u64,
-    move_request_cycle: u64,
+    /// The scheduling cycle at which each kind of event last arrived.
+    event_cycles: HashMap<ClusterEvent, u64>,
 }
 
 #[derive(Debug)]
@@ -268,7 +280,10 @@ impl Queue {
     /// unschedulable for an event, or in backoff if one came meanwhile.
     pub fn requeue_unschedulable(&self, pod: &QueuedPod, plugins: HashSet<&'static str>) {
         let mut q = self.lock();
-        let to_backoff = q.move_request_cycle >= pod.cycle;
+        let to_backoff = q
+            .event_cycles
+            .iter()
+            .any(|(e, &at)| at >= pod.cycle && e.may_help(&plugins));
         q.requeue(pod, plugins, !to_backoff);
         drop(q);
         self.wake.notify_one();
@@ -286,7 +301,8 @@ impl Queue {
     /// Moves the unschedulable pods `event` may help to backoff or active.
     pub fn on_event(&self, event: ClusterEvent) {
         let mut q = self.lock();
-        q.move_request_cycle = q.scheduling_cycle;
+        let cycle = q.scheduling_cycle;
+        q.event_cycles.insert(event, cycle);
         if q.unschedulable.is_empty() {
             return;
         }
@@ -295,10 +311,7 @@ impl Queue {
             .unschedulable
             .iter()
             .filter_map(|k| Some((k, q.pods.get(k)?)))
-            .filter(|(_, e)| match event.plugins() {
-                None => true,
-                Some(list) => e.plugins.is_empty() || list.iter().any(|p| e.plugins.contains(p)),
-            })
+            .filter(|(_, e)| event.may_help(&e.plugins))
             .map(|(k, _)| k.clone())
             .collect();
         if keys.is_empty() {
@@ -529,13 +542,18 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn an_event_during_the_attempt_sends_the_pod_to_backoff() {
+    async fn a_helpful_event_during_the_attempt_sends_the_pod_to_backoff() {
         let q = Queue::new();
         q.add_or_update(info("a"));
-        let p = q.pop().await;
+        q.add_or_update(info("b"));
+        let a = q.pop().await;
+        q.on_event(ClusterEvent::AssignedPodAdd);
+        q.requeue_unschedulable(&a, HashSet::from([plugins::node_resources_fit::NAME]));
+        assert_eq!(q.pending(), (1, 0, 1), "a new pod frees no resources");
+        let b = q.pop().await;
         q.on_event(ClusterEvent::NodeAdd);
-        q.requeue_unschedulable(&p, HashSet::from([plugins::node_resources_fit::NAME]));
-        assert_eq!(q.pending(), (0, 1, 0));
+        q.requeue_unschedulable(&b, HashSet::from([plugins::node_resources_fit::NAME]));
+        assert_eq!(q.pending(), (0, 2, 0), "a node helps both");
     }
 
     #[tokio::test(start_paused = true)]
