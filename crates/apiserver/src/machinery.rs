@@ -236,8 +236,10 @@ pub fn prepare_update(
         }
         m.remove("selfLink");
     }
+    // A binding sets spec.nodeName and the PodScheduled condition at once.
     if has_status(info)
         && !matches!(info.kind, "Namespace" | "Node")
+        && subresource != Some("binding")
         && let Some(o) = new.as_object_mut()
     {
         match old.get("status") {

@@ -357,3 +357,45 @@ async fn finalizers_hold_an_object_until_removed() {
     let (code, _) = s.call("GET", &format!("{CMS}/f"), None).await;
     assert_eq!(code, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn pods_are_bound_once_through_the_binding_subresource() {
+    const PODS: &str = "/api/v1/namespaces/default/pods";
+    let s = Server::start().await;
+    let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+        "spec": {"containers": [{"name": "c", "image": "pause"}]}});
+    let (code, created) = s.call("POST", PODS, Some(pod)).await;
+    assert_eq!(code, StatusCode::CREATED, "{created}");
+    let binding = |node: &str| {
+        json!({"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "p"},
+            "target": {"apiVersion": "v1", "kind": "Node", "name": node}})
+    };
+    let (code, body) = s
+        .call("POST", &format!("{PODS}/p/binding"), Some(binding("n1")))
+        .await;
+    assert_eq!(code, StatusCode::CREATED, "{body}");
+    let (_, bound) = s.call("GET", &format!("{PODS}/p"), None).await;
+    assert_eq!(bound["spec"]["nodeName"], "n1");
+    let scheduled = bound["status"]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "PodScheduled")
+        .unwrap();
+    assert_eq!(scheduled["status"], "True");
+    let (code, again) = s
+        .call("POST", &format!("{PODS}/p/binding"), Some(binding("n2")))
+        .await;
+    assert_eq!(code, StatusCode::CONFLICT, "{again}");
+    assert!(
+        again["message"]
+            .as_str()
+            .unwrap()
+            .contains("already assigned to node \"n1\"")
+    );
+    // A plain update still may not move the pod.
+    let mut moved = bound.clone();
+    moved["spec"]["nodeName"] = json!("n2");
+    let (code, _) = s.call("PUT", &format!("{PODS}/p"), Some(moved)).await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY);
+}

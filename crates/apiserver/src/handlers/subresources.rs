@@ -186,14 +186,17 @@ pub(crate) async fn bind(ctx: &Ctx<'_>, t: &Target) -> Result<Response> {
         .to_string();
     let pods = ironclad_api::registry::lookup("", "v1", "pods")
         .ok_or_else(|| ApiError::internal("pods not registered"))?;
+    // One write sets spec.nodeName and the PodScheduled condition, as
+    // upstream's BindingREST does.
     let pod = Target {
         info: pods,
         namespace: t.namespace.clone(),
         name: Some(pod_name.clone()),
-        subresource: None,
+        subresource: Some("binding".into()),
     };
     let mut opts = WriteOpts::from_request(ctx)?;
     opts.validation = crate::request::FieldValidation::Ignore;
+    let now = crate::machinery::now();
     update_object(ctx.state, &pod, &opts, |old| {
         if let Some(existing) = old
             .pointer("/spec/nodeName")
@@ -213,17 +216,6 @@ pub(crate) async fn bind(ctx: &Ctx<'_>, t: &Target) -> Result<Response> {
         }
         let mut new = old.clone();
         new["spec"]["nodeName"] = json!(node);
-        Ok(new)
-    })
-    .await?;
-    // The PodScheduled condition is status, written through /status.
-    let status_target = Target {
-        subresource: Some("status".into()),
-        ..pod.clone()
-    };
-    let now = crate::machinery::now();
-    update_object(ctx.state, &status_target, &WriteOpts::system("ironclad-apiserver"), |old| {
-        let mut new = old.clone();
         let conds = new["status"]["conditions"].as_array().cloned().unwrap_or_default();
         let mut conds: Vec<Value> = conds.into_iter().filter(|c| c["type"] != "PodScheduled").collect();
         conds.push(json!({"type": "PodScheduled", "status": "True", "lastProbeTime": null, "lastTransitionTime": now}));

@@ -428,8 +428,14 @@ async fn finish_update(
     if info.kind == "DaemonSet" && t.subresource.is_none() {
         crate::kinds::daemon_set_template_generation(new, Some(&old));
     }
-    invalid(info, new, validation::validate_update(info, new, &old))?;
-    if !opts.applied {
+    // pods/binding writes the pod as upstream's BindingREST does: without
+    // the pod update rules (they forbid changing spec.nodeName) and
+    // without a managedFields entry.
+    let binding = t.subresource.as_deref() == Some("binding");
+    if !binding {
+        invalid(info, new, validation::validate_update(info, new, &old))?;
+    }
+    if !opts.applied && !binding {
         ironclad_patch::record_update(
             Some(&old),
             new,
