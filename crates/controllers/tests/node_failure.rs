@@ -43,8 +43,14 @@ async fn kubelets(client: Client, alive: Arc<Mutex<HashSet<String>>>) {
                     .await;
             }
             let on_node = ListParams::default().fields(&format!("spec.nodeName={node}"));
-            for pod in pods.list(&on_node).await.map(|l| l.items).unwrap_or_default() {
-                let running = pod.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running");
+            for pod in pods
+                .list(&on_node)
+                .await
+                .map(|l| l.items)
+                .unwrap_or_default()
+            {
+                let running =
+                    pod.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running");
                 if !running && pod.metadata.deletion_timestamp.is_none() {
                     let _ = mark_pod(&client, &pod, PodState::RunningReady).await;
                 }
@@ -65,7 +71,11 @@ async fn active_pods_by_node(client: &Client) -> Vec<(String, bool)> {
         .iter()
         .filter(|p| p.metadata.deletion_timestamp.is_none())
         .map(|p| {
-            let node = p.spec.as_ref().and_then(|s| s.node_name.clone()).unwrap_or_default();
+            let node = p
+                .spec
+                .as_ref()
+                .and_then(|s| s.node_name.clone())
+                .unwrap_or_default();
             let ready = p
                 .status
                 .as_ref()

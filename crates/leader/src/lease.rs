@@ -43,7 +43,9 @@ impl LeaseConfig {
         }
     }
 
-    fn check(&self) -> Result<(), Error> {
+    /// Refuses timings that cannot be safe (two leaders at once) or cannot
+    /// be written to a Lease.
+    pub fn validate(&self) -> Result<(), Error> {
         if self.identity.is_empty() || self.name.is_empty() {
             return Err(Error::Config("name and identity must not be empty".into()));
         }
@@ -101,7 +103,7 @@ fn is_conflict(e: &kube::Error) -> bool {
 impl LeaseElector {
     /// A candidate; fails on a configuration that cannot be safe.
     pub fn new(client: Client, config: LeaseConfig) -> Result<LeaseElector, Error> {
-        config.check()?;
+        config.validate()?;
         Ok(LeaseElector {
             api: Api::namespaced(client, &config.namespace),
             config,
