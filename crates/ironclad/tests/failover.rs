@@ -11,6 +11,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use ironclad_store_etcd::EtcdCluster;
+use k8s_openapi::api::core::v1::{Namespace, ServiceAccount};
 use support::Proc;
 
 fn etcd_available() -> bool {
@@ -60,4 +61,22 @@ async fn killing_the_leading_server_hands_the_control_loops_over() {
         controllers < Duration::from_secs(10) && scheduler < Duration::from_secs(10),
         "failover took {controllers:?} / {scheduler:?}"
     );
+
+    // The new leader acts: a new namespace gets its default ServiceAccount
+    // from the serviceaccount controller, which runs only where elected.
+    let port = b.port();
+    let client = kube::Client::try_from(kube::Config::new(
+        format!("http://127.0.0.1:{port}").parse().unwrap(),
+    ))
+    .unwrap();
+    let namespaces: kube::Api<Namespace> = kube::Api::all(client.clone());
+    let ns: Namespace =
+        serde_json::from_value(serde_json::json!({"metadata": {"name": "after-failover"}})).unwrap();
+    namespaces.create(&Default::default(), &ns).await.unwrap();
+    let accounts: kube::Api<ServiceAccount> = kube::Api::namespaced(client, "after-failover");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while accounts.get_opt("default").await.unwrap().is_none() {
+        assert!(Instant::now() < deadline, "no default ServiceAccount after failover");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
