@@ -5,19 +5,20 @@
 //! counted through `status.uncountedTerminatedPods` before their finalizer
 //! goes ([`tracking`]); failed pods are replaced after an exponential
 //! backoff until `backoffLimit` is passed; `activeDeadlineSeconds`,
-//! `suspend` and the success policy are honoured; the Job ends with
+//! `suspend`, the pod failure policy and the success policy are honoured; the Job ends with
 //! SuccessCriteriaMet then Complete, or FailureTarget then Failed. Beside
 //! it runs the TTL-after-finished loop ([`ttl`]).
 //!
 //! Start reading at [`run`]; one sync of one Job is in `sync.rs`.
 //!
-//! Not done: `podFailurePolicy` rules and `backoffLimitPerIndex` (Jobs
-//! using them run with the plain backoff limit).
+//! Not done: `backoffLimitPerIndex` (and the FailIndex action that needs
+//! it): such Jobs run with the plain backoff limit.
 
 mod backoff;
 pub mod clock;
 mod conditions;
 mod expectations;
+mod failure_policy;
 mod indexes;
 mod orphans;
 mod podcontrol;

@@ -44,6 +44,11 @@ fn start_controller(client: &Client, backoff_base: Duration) -> Running {
 }
 
 async fn setup() -> (TestCluster, Client) {
+    // RUST_LOG=ironclad_controllers=debug shows the controller's syncs.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
     let cluster = TestCluster::start().await.expect("cluster");
     let client = cluster.client().expect("client");
     (cluster, client)
@@ -372,9 +377,11 @@ async fn active_deadline_fails_the_job_and_stops_its_pods() {
 async fn ttl_after_finished_deletes_the_job() {
     let (_cluster, client) = setup().await;
     let _ctl = start_controller(&client, Duration::from_secs(10));
+    // The TTL counts from the Complete condition's whole-second
+    // timestamp: 2 s leaves the finished Job visible for at least 1 s.
     create(
         &client,
-        &job("brief", json!({"ttlSecondsAfterFinished": 1})),
+        &job("brief", json!({"ttlSecondsAfterFinished": 2})),
     )
     .await;
     let pod = eventually("pod", WAIT, || async {
@@ -385,6 +392,7 @@ async fn ttl_after_finished_deletes_the_job() {
         .await
         .expect("mark");
     wait_condition(&client, "brief", "Complete").await;
+    let finished = Instant::now();
     // Deleted with propagation Foreground: gone, or held by the
     // foregroundDeletion finalizer until its pods are.
     eventually("job deleted", WAIT, || async {
@@ -394,6 +402,10 @@ async fn ttl_after_finished_deletes_the_job() {
         }
     })
     .await;
+    assert!(
+        finished.elapsed() >= Duration::from_millis(500),
+        "deleted only after its TTL"
+    );
 }
 
 #[tokio::test]
@@ -632,4 +644,112 @@ async fn orphan_pods_matching_the_selector_are_adopted_and_counted() {
         (j.uid().unwrap().as_str(), Some(true))
     );
     assert!(!pods[0].finalizers().iter().any(|f| f == TRACKING_FINALIZER));
+}
+
+#[tokio::test]
+async fn a_deleted_jobs_pods_lose_the_tracking_finalizer() {
+    let (_cluster, client) = setup().await;
+    let _ctl = start_controller(&client, Duration::from_secs(10));
+    create(
+        &client,
+        &job("gone", json!({"parallelism": 2, "completions": 2})),
+    )
+    .await;
+    let pods = eventually("two tracked pods", WAIT, || async {
+        let pods = pods_of(&client, "gone").await;
+        let tracked = pods
+            .iter()
+            .filter(|p| p.finalizers().iter().any(|f| f == TRACKING_FINALIZER))
+            .count();
+        (tracked == 2).then_some(pods)
+    })
+    .await;
+    Api::<Job>::namespaced(client.clone(), "default")
+        .delete("gone", &DeleteParams::background())
+        .await
+        .expect("delete job");
+    // No garbage collector runs here: the pods stay, but nothing holds
+    // them any more.
+    let api: Api<Pod> = Api::namespaced(client.clone(), "default");
+    for p in &pods {
+        eventually("finalizer removed", WAIT, || async {
+            let p = api.get(&p.name_any()).await.expect("pod");
+            (!p.finalizers().iter().any(|f| f == TRACKING_FINALIZER)).then_some(())
+        })
+        .await;
+    }
+}
+
+/// The kubelet reports the pod's container exited with `code`.
+async fn fail_with_exit_code(client: &Client, pod: &Pod, code: i32) {
+    let containers: Vec<serde_json::Value> = pod
+        .spec
+        .as_ref()
+        .unwrap()
+        .containers
+        .iter()
+        .map(|c| {
+            json!({
+                "name": c.name, "image": c.image, "imageID": "", "ready": false, "restartCount": 0,
+                "state": {"terminated": {"exitCode": code, "reason": "Error"}},
+            })
+        })
+        .collect();
+    let body = json!({"status": {"phase": "Failed", "containerStatuses": containers}});
+    Api::<Pod>::namespaced(client.clone(), "default")
+        .patch_status(
+            &pod.name_any(),
+            &PatchParams::default(),
+            &Patch::Merge(body),
+        )
+        .await
+        .expect("fail pod");
+}
+
+#[tokio::test]
+async fn the_pod_failure_policy_ignores_or_fails_the_job_by_exit_code() {
+    let (_cluster, client) = setup().await;
+    let _ctl = start_controller(&client, Duration::from_millis(100));
+    let policy = json!({"rules": [
+        {"action": "FailJob", "onExitCodes": {"containerName": "work", "operator": "In", "values": [42]}},
+        {"action": "Ignore", "onExitCodes": {"operator": "In", "values": [1]}},
+    ]});
+    create(
+        &client,
+        &job(
+            "policy",
+            json!({"backoffLimit": 0, "podFailurePolicy": policy}),
+        ),
+    )
+    .await;
+    let first = eventually("first pod", WAIT, || async {
+        pods_of(&client, "policy").await.into_iter().find(is_active)
+    })
+    .await;
+    // Exit code 1 is ignored: not counted (backoffLimit 0 is not
+    // exceeded) and the pod is replaced.
+    fail_with_exit_code(&client, &first, 1).await;
+    let second = eventually("a replacement", WAIT, || async {
+        pods_of(&client, "policy")
+            .await
+            .into_iter()
+            .find(|p| is_active(p) && p.name_any() != first.name_any())
+    })
+    .await;
+    let j = get_job(&client, "policy").await.unwrap();
+    assert!(condition(&j, "Failed").is_none());
+    assert_eq!(j.status.unwrap().failed, None);
+    // Exit code 42 fails the Job at once.
+    fail_with_exit_code(&client, &second, 42).await;
+    let failed = wait_condition(&client, "policy", "Failed").await;
+    let c = condition(&failed, "Failed").unwrap();
+    assert_eq!(c.reason.as_deref(), Some("PodFailurePolicy"));
+    assert_eq!(
+        c.message.clone().unwrap(),
+        format!(
+            "Container work for pod default/{} failed with exit code 42 matching FailJob rule at index 0",
+            second.name_any()
+        )
+    );
+    assert_eq!(failed.status.unwrap().failed, Some(1));
 }

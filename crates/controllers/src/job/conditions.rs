@@ -23,6 +23,8 @@ pub const REASON_BACKOFF_LIMIT_EXCEEDED: &str = "BackoffLimitExceeded";
 pub const REASON_DEADLINE_EXCEEDED: &str = "DeadlineExceeded";
 /// As many pods succeeded as `completions` asks.
 pub const REASON_COMPLETIONS_REACHED: &str = "CompletionsReached";
+/// A FailJob rule of the pod failure policy matched.
+pub const REASON_POD_FAILURE_POLICY: &str = "PodFailurePolicy";
 /// A rule of the success policy matched.
 pub const REASON_SUCCESS_POLICY: &str = "SuccessPolicy";
 

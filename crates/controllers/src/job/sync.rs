@@ -70,6 +70,7 @@ pub(super) async fn reconcile(job: Arc<Job>, sh: Arc<Shared>) -> Result<Action> 
         .expectations
         .status_stale(&uid, job.metadata.resource_version.as_deref())
     {
+        tracing::debug!(job = %job.name_any(), rv = ?job.metadata.resource_version, "job sync: cache older than our status write; waiting");
         return Ok(Action::requeue(STALE_RETRY));
     }
     if cond::is_finished(&job) {
@@ -217,8 +218,12 @@ impl JobSync<'_> {
         self.succeeded = status.succeeded.unwrap_or(0)
             + count(new_succeeded.iter())
             + count(self.uncounted_succeeded.iter());
+        let policy = self.spec().pod_failure_policy.as_ref();
+        let counted_failures = new_failed
+            .iter()
+            .filter(|p| super::failure_policy::judge(policy, p).counts);
         self.failed = status.failed.unwrap_or(0)
-            + count(new_failed.iter())
+            + count(counted_failures)
             + count(self.uncounted_failed.iter());
 
         if status.start_time.is_none() && !self.suspended() {
@@ -300,6 +305,16 @@ impl JobSync<'_> {
         if let Some(e) = manage_err {
             return Err(e);
         }
+        tracing::debug!(
+            job = %self.job.name_any(),
+            satisfied,
+            active,
+            succeeded = self.succeeded,
+            failed = self.failed,
+            finished = ?self.finished.as_ref().map(|c| c.type_.as_str()),
+            requeue = ?self.requeue,
+            "job synced"
+        );
         let resync = self.sh.resync;
         Ok(Action::requeue(
             earliest(self.requeue, resync).unwrap_or(resync),
@@ -315,6 +330,17 @@ impl JobSync<'_> {
         {
             let (reason, message) = reason_message(target);
             self.finished = Some(cond::new(cond::FAILED, "True", &reason, &message, self.now));
+        }
+        if self.finished.is_none()
+            && let Some(message) = self.fail_job_message()
+        {
+            self.finished = Some(cond::new(
+                cond::FAILURE_TARGET,
+                "True",
+                cond::REASON_POD_FAILURE_POLICY,
+                &message,
+                self.now,
+            ));
         }
         if self.finished.is_some() {
             return;
@@ -341,6 +367,15 @@ impl JobSync<'_> {
                 self.requeue = earliest(self.requeue, left);
             }
         }
+    }
+
+    /// The message of the first FailJob rule a failed pod matches.
+    fn fail_job_message(&self) -> Option<String> {
+        let policy = self.spec().pod_failure_policy.as_ref()?;
+        self.pods
+            .iter()
+            .filter(|p| self.pod_failed(p))
+            .find_map(|p| super::failure_policy::judge(Some(policy), p).fail_job)
     }
 
     /// Time left before `activeDeadlineSeconds`, when it applies.

@@ -89,8 +89,11 @@ impl JobSync<'_> {
                 && !self.uncounted_failed.contains(&uid)
                 && (!indexed || ix.is_some_and(|i| i < completions))
             {
-                needs_flush = true;
-                uncounted.failed.get_or_insert_with(Vec::new).push(uid);
+                let policy = self.spec().pod_failure_policy.as_ref();
+                if super::failure_policy::judge(policy, &pod).counts {
+                    needs_flush = true;
+                    uncounted.failed.get_or_insert_with(Vec::new).push(uid);
+                }
             }
             let pending = new_indexes.len() + len(&uncounted.succeeded) + len(&uncounted.failed);
             if pending >= MAX_UNCOUNTED_PODS {
