@@ -10,6 +10,7 @@
 //!
 //! The clock is injectable ([`CronJobConfig::clock`]) so tests drive time.
 
+mod jobs;
 mod schedule;
 mod sync;
 mod times;
@@ -28,8 +29,8 @@ use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::watcher::{self, watcher};
 use kube::{Client, Resource, ResourceExt};
 
+pub use jobs::{SCHEDULED_TIMESTAMP_ANNOTATION, job_name};
 pub use schedule::{Schedule, load_zone};
-pub use sync::{SCHEDULED_TIMESTAMP_ANNOTATION, job_name};
 
 use crate::job::clock::{Clock, SystemClock};
 use crate::{Context, Error, Result};

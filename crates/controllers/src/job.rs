@@ -15,11 +15,13 @@
 //! it): such Jobs run with the plain backoff limit.
 
 mod backoff;
+mod claim;
 pub mod clock;
 mod conditions;
 mod expectations;
 mod failure_policy;
 mod indexes;
+mod manage;
 mod orphans;
 mod podcontrol;
 mod pods;
