@@ -408,3 +408,33 @@ async fn time_zone_schedules_run_at_local_wall_time() {
         "{stamp}"
     );
 }
+
+#[tokio::test]
+async fn with_the_job_controller_a_scheduled_run_completes() {
+    let f = setup().await;
+    let ctx = Context::new(f.client.clone(), Config::default());
+    let _jobs = Running(tokio::spawn(async move {
+        let _ = ironclad_controllers::job::run(ctx).await;
+    }));
+    let cj = f.create(&cronjob("e2e", "* * * * *", json!({}))).await;
+    let m1 = minute_after(&cj, 1);
+    let j1 = job_name("e2e", m1);
+    f.at(plus(m1, 1), std::slice::from_ref(&j1)).await;
+    // The kubelet: the Job's pod succeeds.
+    let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(f.client.clone(), "default");
+    let lp = ListParams::default().labels(&format!("batch.kubernetes.io/job-name={j1}"));
+    let pod = eventually("the job's pod", WAIT, || async {
+        pods.list(&lp).await.unwrap().items.into_iter().next()
+    })
+    .await;
+    ironclad_testkit::mark_pod(&f.client, &pod, ironclad_testkit::PodState::Succeeded)
+        .await
+        .unwrap();
+    let st = eventually("lastSuccessfulTime", WAIT, || async {
+        let c = f.cronjob("e2e").await;
+        c.status
+            .filter(|s| s.last_successful_time.is_some() && s.active.is_none())
+    })
+    .await;
+    assert_eq!(st.last_schedule_time.unwrap().0, m1);
+}
