@@ -8,6 +8,7 @@
 pub mod context;
 pub mod manager;
 
+pub mod cronjob;
 pub mod deployment;
 pub mod endpoints;
 pub mod endpointslice;

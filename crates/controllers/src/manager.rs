@@ -21,6 +21,7 @@ pub const CONTROLLERS: &[(&str, Run)] = &[
     }),
     ("deployment", |c| Box::pin(crate::deployment::run(c))),
     ("job", |c| Box::pin(crate::job::run(c))),
+    ("cronjob", |c| Box::pin(crate::cronjob::run(c))),
     ("endpoints", |c| Box::pin(crate::endpoints::run(c))),
     ("endpointslice", |c| Box::pin(crate::endpointslice::run(c))),
     ("namespace", |c| Box::pin(crate::namespace::run(c))),

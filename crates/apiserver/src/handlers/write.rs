@@ -385,9 +385,12 @@ pub(crate) async fn update_object(
         {
             return Err(ApiError::stale(t.err()));
         }
+        // Changed underneath: read again. A pinned resourceVersion (from
+        // the body or the patch) then no longer matches and the write
+        // fails as stale; an object that merely kept the version it was
+        // read at (a patch without one) is retried, as upstream retries.
         match finish_update(state, t, opts, &key, old, rev, &mut new).await? {
             Some(w) => return Ok(w),
-            None if pinned.is_some() => return Err(ApiError::stale(t.err())),
             None => continue,
         }
     }
