@@ -131,3 +131,16 @@ fn converted_objects_decode_as_their_types() {
         json!({"apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": {"name": "e"}});
     let _: CoreEvent = serde_json::from_value(to_stored(minimal)).unwrap();
 }
+
+#[test]
+fn at_most_one_api_converts_each_storage_prefix() {
+    // The watch cache keeps one converted line per event, which relies on this.
+    use crate::registry::{RESOURCES, storage_resource};
+    for r in RESOURCES.iter().filter(|r| converts(r)) {
+        let sharing = RESOURCES
+            .iter()
+            .filter(|o| converts(o) && storage_resource(o) == storage_resource(r))
+            .count();
+        assert_eq!(sharing, 1, "{}", r.plural);
+    }
+}
