@@ -345,7 +345,7 @@ fn validate(info: &ResourceInfo, obj: &Value, old: Option<&Value>) -> Vec<FieldE
             info,
             obj,
             old,
-            |e, i, _| events::validate_event(e, i.namespaced),
+            |e, i, creating| events::validate_event(e, i.namespaced, creating),
             events::validate_event_update,
         ),
         ("networking.k8s.io", "Ingress") => run::<networkingv1::Ingress>(

@@ -1,11 +1,18 @@
 //! Objects in the store: where each lives (its key), how it is encoded (the
 //! object's JSON without `resourceVersion`, which is the key's mod revision
 //! and filled in on every read), and paging tokens.
+//!
+//! The store holds one form per stored resource: an events.k8s.io/v1 Event
+//! is stored as a core/v1 Event (`ironclad_api::conversion`). Encoding
+//! converts to that form and decoding does too (for objects written by
+//! older builds), so everything read from the store is in storage form and
+//! the handlers convert to the form of the API a client called.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
 use ironclad_api::ResourceInfo;
+use ironclad_api::conversion;
 use ironclad_api::registry::storage_resource;
 use ironclad_store::{KeyValue, Revision};
 use serde_json::{Value, json};
@@ -31,21 +38,24 @@ pub fn key(info: &ResourceInfo, namespace: Option<&str>, name: &str) -> String {
     format!("{}{name}", prefix(info, namespace))
 }
 
-/// Decodes a stored object and sets its resourceVersion.
+/// Decodes a stored object (in its storage form) and sets its
+/// resourceVersion.
 pub fn decode(kv: &KeyValue) -> Result<Value> {
-    let mut obj: Value = serde_json::from_slice(&kv.value).map_err(|e| {
+    let obj: Value = serde_json::from_slice(&kv.value).map_err(|e| {
         ApiError::internal(format!(
             "stored object {} is not JSON: {e}",
             String::from_utf8_lossy(&kv.key)
         ))
     })?;
+    let mut obj = conversion::to_stored(obj);
     set_resource_version(&mut obj, kv.mod_revision);
     Ok(obj)
 }
 
-/// Encodes an object for the store (without its resourceVersion).
+/// Encodes an object for the store, in its storage form and without its
+/// resourceVersion.
 pub fn encode(obj: &Value) -> Result<Bytes> {
-    let mut obj = obj.clone();
+    let mut obj = conversion::to_stored(obj.clone());
     if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
         m.remove("resourceVersion");
     }
@@ -135,6 +145,32 @@ mod tests {
         assert_eq!(key(ns, Some("ignored"), "a"), "/registry/core/namespaces/a");
         let ev = lookup("events.k8s.io", "v1", "events").unwrap();
         assert_eq!(prefix(ev, Some("a")), "/registry/core/events/a/");
+    }
+
+    #[test]
+    fn events_are_stored_and_read_in_core_form() {
+        let new = json!({"apiVersion": "events.k8s.io/v1", "kind": "Event",
+            "metadata": {"name": "e", "namespace": "a", "resourceVersion": "3"},
+            "regarding": {"kind": "Pod", "name": "p"}, "note": "hi"});
+        let stored: Value = serde_json::from_slice(&encode(&new).unwrap()).unwrap();
+        assert_eq!(
+            stored,
+            json!({"apiVersion": "v1", "kind": "Event", "metadata": {"name": "e", "namespace": "a"},
+                "involvedObject": {"kind": "Pod", "name": "p"}, "message": "hi"})
+        );
+        // An event an older build stored in events.k8s.io form reads as core.
+        let kv = KeyValue {
+            key: Bytes::from_static(b"/registry/core/events/a/e"),
+            value: Bytes::from(serde_json::to_vec(&new).unwrap()),
+            create_revision: 5,
+            mod_revision: 9,
+            version: 1,
+            lease: 0,
+        };
+        let read = decode(&kv).unwrap();
+        assert_eq!(read["apiVersion"], "v1");
+        assert_eq!(read["involvedObject"]["name"], "p");
+        assert_eq!(read["metadata"]["resourceVersion"], "9");
     }
 
     #[test]

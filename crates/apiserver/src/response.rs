@@ -1,10 +1,12 @@
 //! Building responses: JSON bodies, and the representation a client asked
 //! for in `Accept` (a plain object, a server-side printed Table, or
-//! PartialObjectMetadata).
+//! PartialObjectMetadata), with objects in the form of the API the client
+//! called (events.k8s.io/v1 Events are stored as core/v1 Events).
 
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use ironclad_api::ResourceInfo;
+use ironclad_api::conversion;
 use ironclad_printers::IncludeObject;
 use serde_json::{Value, json};
 
@@ -102,13 +104,17 @@ pub fn partial_metadata(obj: &Value) -> Value {
     })
 }
 
-/// Renders a list in the requested shape.
+/// Renders a list in the requested shape, its items in `info`'s form.
 pub fn render_list(
     info: &ResourceInfo,
     shape: Shape,
     items: Vec<Value>,
     list_meta: Value,
 ) -> Value {
+    let items: Vec<Value> = items
+        .into_iter()
+        .map(|o| conversion::to_served(info, o))
+        .collect();
     match shape {
         Shape::Plain => json!({
             "kind": info.list_kind(),
@@ -130,8 +136,9 @@ pub fn render_list(
     }
 }
 
-/// Renders one object in the requested shape.
+/// Renders one object in the requested shape, in `info`'s form.
 pub fn render_object(info: &ResourceInfo, shape: Shape, obj: Value) -> Value {
+    let obj = conversion::to_served(info, obj);
     match shape {
         Shape::Plain => obj,
         Shape::Table(include) => {

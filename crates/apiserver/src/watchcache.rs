@@ -2,7 +2,10 @@
 //! its objects and a window of recent events, from which every API watch
 //! (and every `resourceVersion=0` list) of that resource is served. A
 //! thousand watchers of pods cost one store watch and one decode per change;
-//! each event is serialized once and the bytes shared.
+//! each event is serialized once and the bytes shared. Objects are kept in
+//! their storage form; the one API that serves a prefix in another form
+//! (events.k8s.io/v1 Events, stored as core/v1 Events) gets its own bytes,
+//! also serialized once per event.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
@@ -10,6 +13,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::StreamExt;
+use ironclad_api::ResourceInfo;
+use ironclad_api::conversion;
 use ironclad_store::{EventKind, KeyRange, RangeRequest, Revision, Store, WatchRequest};
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
@@ -59,6 +64,8 @@ pub struct CacheEvent {
     /// The object before the change, for selector transitions.
     pub prev: Option<Arc<Value>>,
     json: OnceLock<Bytes>,
+    /// The line in the form of the API that converts the stored form.
+    converted: OnceLock<Bytes>,
 }
 
 impl CacheEvent {
@@ -75,6 +82,7 @@ impl CacheEvent {
             object,
             prev,
             json: OnceLock::new(),
+            converted: OnceLock::new(),
         }
     }
 
@@ -82,6 +90,22 @@ impl CacheEvent {
     pub fn json_line(&self) -> Bytes {
         self.json
             .get_or_init(|| line(self.kind.as_str(), &self.object))
+            .clone()
+    }
+
+    /// The event as one JSON line in the form `info` serves, serialized
+    /// once for all its watchers. At most one API converts the form of a
+    /// storage prefix (events.k8s.io/v1 for events), so one converted line
+    /// per event suffices.
+    pub fn json_line_for(&self, info: &ResourceInfo) -> Bytes {
+        if !conversion::converts(info) {
+            return self.json_line();
+        }
+        self.converted
+            .get_or_init(|| {
+                let obj = conversion::to_served(info, (*self.object).clone());
+                line(self.kind.as_str(), &obj)
+            })
             .clone()
     }
 }
@@ -398,5 +422,31 @@ impl Drop for Caches {
                 task.abort();
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ironclad_api::registry::lookup;
+
+    #[test]
+    fn events_lines_are_serialized_once_per_api_form() {
+        let core = lookup("", "v1", "events").unwrap();
+        let new = lookup("events.k8s.io", "v1", "events").unwrap();
+        let obj = json!({"apiVersion": "v1", "kind": "Event", "metadata": {"name": "e"},
+            "involvedObject": {"name": "p"}, "message": "hi"});
+        let ev = CacheEvent::detached(EventType::Added, 3, Arc::new(obj), None);
+        let plain: Value = serde_json::from_slice(&ev.json_line_for(core)).unwrap();
+        assert_eq!(plain["object"]["message"], "hi");
+        let converted = ev.json_line_for(new);
+        let v: Value = serde_json::from_slice(&converted).unwrap();
+        assert_eq!(v["type"], "ADDED");
+        assert_eq!(v["object"]["apiVersion"], "events.k8s.io/v1");
+        assert_eq!(v["object"]["note"], "hi");
+        assert_eq!(v["object"]["regarding"]["name"], "p");
+        // The same shared bytes for every later watcher of each form.
+        assert_eq!(ev.json_line_for(new).as_ptr(), converted.as_ptr());
+        assert_eq!(ev.json_line_for(core).as_ptr(), ev.json_line().as_ptr());
     }
 }

@@ -109,8 +109,12 @@ pub fn validate_core_event(e: &CoreEvent, namespaced: bool) -> Vec<FieldError> {
     errs
 }
 
-/// An events.k8s.io/v1 Event.
-pub fn validate_event(e: &Event, namespaced: bool) -> Vec<FieldError> {
+/// An events.k8s.io/v1 Event: the legacy rules always, and the strict
+/// rules of the newer API when `creating` (an update instead gets
+/// [`validate_event_update`]), as upstream's `ValidateEventCreate` and
+/// `ValidateEventUpdate` split them. So an event written through core/v1
+/// (with core's deprecated fields set) can be updated through this API.
+pub fn validate_event(e: &Event, namespaced: bool, creating: bool) -> Vec<FieldError> {
     let ns = s(&e.metadata.namespace);
     let has_time = e.event_time.is_some();
     let mut errs = Vec::new();
@@ -132,27 +136,16 @@ pub fn validate_event(e: &Event, namespaced: bool) -> Vec<FieldError> {
     if !ns.is_empty() {
         errs.extend(namespace_syntax(ns));
     }
+    if !creating {
+        return errs;
+    }
     errs.extend(validate_object_meta(
         &e.metadata,
         namespaced,
         name_is_dns_subdomain,
         &Path::new("metadata"),
     ));
-    if let Some(series) = &e.series {
-        if series.count < 2 {
-            errs.push(FieldError::invalid(
-                &Path::new("series.count"),
-                "",
-                "should be at least 2",
-            ));
-        }
-        if series.last_observed_time.0 == Default::default() {
-            errs.push(FieldError::required(
-                &Path::new("series.lastObservedTime"),
-                "",
-            ));
-        }
-    }
+    errs.extend(series_errors(e));
     if !has_time {
         errs.push(FieldError::required(&Path::new("eventTime"), ""));
     }
@@ -192,9 +185,33 @@ pub fn validate_event(e: &Event, namespaced: bool) -> Vec<FieldError> {
     errs
 }
 
-/// An events.k8s.io/v1 Event update: what was reported stays.
+fn series_errors(e: &Event) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    if let Some(series) = &e.series {
+        if series.count < 2 {
+            errs.push(FieldError::invalid(
+                &Path::new("series.count"),
+                "",
+                "should be at least 2",
+            ));
+        }
+        if series.last_observed_time.0 == Default::default() {
+            errs.push(FieldError::required(
+                &Path::new("series.lastObservedTime"),
+                "",
+            ));
+        }
+    }
+    errs
+}
+
+/// An events.k8s.io/v1 Event update: what was reported stays; only the
+/// series (checked when it changes) and metadata may change.
 pub fn validate_event_update(new: &Event, old: &Event) -> Vec<FieldError> {
     let mut errs = Vec::new();
+    if new.series != old.series {
+        errs.extend(series_errors(new));
+    }
     errs.extend(immutable(
         &new.regarding,
         &old.regarding,
@@ -211,6 +228,21 @@ pub fn validate_event_update(new: &Event, old: &Event) -> Vec<FieldError> {
         &new.deprecated_first_timestamp,
         &old.deprecated_first_timestamp,
         &Path::new("deprecatedFirstTimestamp"),
+    ));
+    errs.extend(immutable(
+        &new.deprecated_last_timestamp,
+        &old.deprecated_last_timestamp,
+        &Path::new("deprecatedLastTimestamp"),
+    ));
+    errs.extend(immutable(
+        &new.deprecated_count,
+        &old.deprecated_count,
+        &Path::new("deprecatedCount"),
+    ));
+    errs.extend(immutable(
+        &new.event_time,
+        &old.event_time,
+        &Path::new("eventTime"),
     ));
     errs.extend(immutable(&new.action, &old.action, &Path::new("action")));
     errs.extend(immutable(&new.related, &old.related, &Path::new("related")));

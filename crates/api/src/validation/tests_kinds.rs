@@ -542,6 +542,46 @@ fn event_rules() {
 }
 
 #[test]
+fn events_k8s_io_updates_check_what_changed_only() {
+    let info = super::tests::info("events.k8s.io", "events");
+    // An event written through core/v1, as events.k8s.io reads it: no
+    // eventTime, deprecated fields set. Only the series changes.
+    let old = json!({"apiVersion": "events.k8s.io/v1", "kind": "Event",
+        "metadata": {"name": "p.1", "namespace": "default", "uid": "u", "resourceVersion": "3"},
+        "regarding": {"kind": "Pod", "name": "p", "namespace": "default"},
+        "reason": "Pulled", "note": "ok", "type": "Normal",
+        "deprecatedSource": {"component": "kubelet"}, "deprecatedCount": 2,
+        "deprecatedFirstTimestamp": "2024-01-01T00:00:00Z"});
+    let series = json!({"count": 2, "lastObservedTime": "2024-01-01T00:01:00.000000Z"});
+    let new = with(old.clone(), "/series", series);
+    expect(
+        &super::validate_update(info, &new, &old),
+        &[],
+        "series of a core event",
+    );
+    let bad = with(
+        old.clone(),
+        "/series",
+        json!({"count": 1, "lastObservedTime": "2024-01-01T00:01:00.000000Z"}),
+    );
+    expect(
+        &super::validate_update(info, &bad, &old),
+        &[("series.count", Invalid)],
+        "changed series",
+    );
+    let changed = with(
+        with(old.clone(), "/note", json!("other")),
+        "/deprecatedCount",
+        json!(3),
+    );
+    expect(
+        &super::validate_update(info, &changed, &old),
+        &[("note", Invalid), ("deprecatedCount", Invalid)],
+        "reported fields stay",
+    );
+}
+
+#[test]
 fn rbac_and_networking_rules() {
     let g = "rbac.authorization.k8s.io";
     let role = valid(g, "roles");

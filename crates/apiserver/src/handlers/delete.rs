@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use axum::response::Response;
 use http::StatusCode;
+use ironclad_api::conversion;
 use ironclad_store::{Compare, CompareOp, Op, Txn};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -308,6 +309,10 @@ fn plan(t: &Target, obj: &Value, opts: &DeleteOptions) -> Option<Step> {
 /// delete that explicitly asked for the dependents to be deleted
 /// (`orphanDependents: false`) answers 202, as upstream.
 fn deleted_body(t: &Target, d: Deleted, opts: &DeleteOptions) -> (StatusCode, Value) {
+    let d = match d {
+        Deleted::Gone(o) => Deleted::Gone(conversion::to_served(t.info, o)),
+        Deleted::Pending(o) => Deleted::Pending(conversion::to_served(t.info, o)),
+    };
     match d {
         Deleted::Pending(obj) if opts.orphan_dependents == Some(false) => {
             (StatusCode::ACCEPTED, obj)
@@ -362,7 +367,9 @@ pub(crate) async fn delete_collection(ctx: &Ctx<'_>, t: &Target) -> Result<Respo
             subresource: None,
         };
         match delete_object(ctx.state, &one, &opts).await {
-            Ok(Deleted::Gone(o) | Deleted::Pending(o)) => items.push(o),
+            Ok(Deleted::Gone(o) | Deleted::Pending(o)) => {
+                items.push(conversion::to_served(t.info, o))
+            }
             Err(e) if e.code == 404 => {}
             Err(e) => return Err(e),
         }

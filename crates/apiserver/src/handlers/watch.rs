@@ -44,10 +44,7 @@ impl Sink {
     }
 
     async fn send_object(&self, kind: &str, obj: &Value) -> bool {
-        let obj = match self.shape {
-            Shape::Plain => obj.clone(),
-            other => render_object(self.info, other, obj.clone()),
-        };
+        let obj = render_object(self.info, self.shape, obj.clone());
         self.send_line(line(kind, &obj)).await
     }
 
@@ -68,7 +65,7 @@ impl Sink {
             (_, false, false) => return true,
         };
         if kind == ev.kind && self.shape == Shape::Plain {
-            return self.send_line(ev.json_line()).await;
+            return self.send_line(ev.json_line_for(self.info)).await;
         }
         self.send_object(kind.as_str(), &ev.object).await
     }

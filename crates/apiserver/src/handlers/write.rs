@@ -1,13 +1,15 @@
 //! Writes: create (POST), update (PUT) and the four PATCH types, all
 //! through one pipeline — type and namespace checks, unknown-field policy,
 //! system metadata, defaulting, validation, managed fields, then one store
-//! transaction guarded by the revision the change was computed from.
+//! transaction guarded by the revision the change was computed from. The
+//! pipeline works in the form of the API called; `objects::encode` stores
+//! the storage form (events.k8s.io/v1 Events as core/v1 Events).
 
 use std::sync::Arc;
 
 use axum::response::Response;
 use http::{HeaderMap, StatusCode, header};
-use ironclad_api::{ResourceInfo, defaults, strict, validation};
+use ironclad_api::{ResourceInfo, conversion, defaults, strict, validation};
 use ironclad_store::{Compare, CompareOp, KeyRange, Op, RangeRequest, Revision, Txn};
 use serde_json::Value;
 
@@ -372,6 +374,9 @@ pub(crate) async fn update_object(
     let key = objects::key(t.info, t.namespace.as_deref(), t.name());
     for _ in 0..RETRIES {
         let (old, rev) = must_read_state(state, t).await?;
+        // Patches, validation and managedFields work in the form of the API
+        // called; encoding stores the storage form.
+        let old = conversion::to_served(t.info, old);
         let mut base = old.clone();
         if let Some(m) = base.get_mut("metadata").and_then(Value::as_object_mut) {
             m.remove("resourceVersion");
