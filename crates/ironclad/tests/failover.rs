@@ -71,12 +71,16 @@ async fn killing_the_leading_server_hands_the_control_loops_over() {
     .unwrap();
     let namespaces: kube::Api<Namespace> = kube::Api::all(client.clone());
     let ns: Namespace =
-        serde_json::from_value(serde_json::json!({"metadata": {"name": "after-failover"}})).unwrap();
+        serde_json::from_value(serde_json::json!({"metadata": {"name": "after-failover"}}))
+            .unwrap();
     namespaces.create(&Default::default(), &ns).await.unwrap();
     let accounts: kube::Api<ServiceAccount> = kube::Api::namespaced(client, "after-failover");
     let deadline = Instant::now() + Duration::from_secs(10);
     while accounts.get_opt("default").await.unwrap().is_none() {
-        assert!(Instant::now() < deadline, "no default ServiceAccount after failover");
+        assert!(
+            Instant::now() < deadline,
+            "no default ServiceAccount after failover"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
