@@ -36,6 +36,7 @@ fn quick_run_prints_the_contract_figures() {
         "pods_per_second_1000_nodes",
         "schedule_p50",
         "schedule_p99",
+        "cpu_per_pod",
         "creates_per_second",
         "bound_per_s_kubelet",
         "running_per_second",

@@ -5,9 +5,11 @@
 //! `PodScheduled=False` condition (reason Unschedulable) through
 //! `pods/status`.
 //!
-//! Events go through a bounded queue and are dropped when it is full, as
-//! upstream's event broadcaster drops them: reporting must never slow
-//! scheduling down.
+//! Events go through a bounded queue of [`MAX_QUEUED_EVENTS`], written
+//! by a few concurrent writers; when the queue is full new events are
+//! dropped (as client-go's `record` broadcaster drops beyond its 1000
+//! queued events), so reporting never slows scheduling down. Under a burst
+//! of thousands of pods per second some Scheduled events are lost.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;

@@ -270,6 +270,13 @@ fn report(ours: &Outcome, base: &Outcome, ours_k: &Outcome, base_k: &Outcome) ->
                 Better::Lower,
             ),
             fig(
+                "cpu_per_pod",
+                "ms",
+                ours.cpu_ms_per_pod,
+                base.cpu_ms_per_pod,
+                Better::Lower,
+            ),
+            fig(
                 "creates_per_second",
                 "pods/s",
                 ours.created_per_second,
@@ -302,7 +309,8 @@ fn legend(plan: Plan) {
          ironclad: the scheduler places the pods. round-robin binder: the same pods (another \
          schedulerName) bound node after node by {} concurrent binding POSTs, no decision.\n\
          pods_per_second: pods / (first create sent -> last binding seen on a watch); schedule_p50/p99: \
-         create sent -> binding seen, per pod; creates_per_second: pods / (first create sent -> last \
+         create sent -> binding seen, per pod; cpu_per_pod: CPU time of this \
+         process (API server, store, scheduler and harness together) per pod; creates_per_second: pods / (first create sent -> last \
          create acknowledged); *_kubelet, running_per_second: again, with a fake kubelet marking each \
          bound pod Running (status patches), up to the last pod seen Running.",
         plan.nodes,

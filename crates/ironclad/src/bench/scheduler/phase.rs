@@ -14,7 +14,7 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::Client;
-use kube::api::{Api, PostParams};
+use kube::api::{Api, ListParams, PostParams, WatchEvent, WatchParams};
 use kube::runtime::watcher::{self, Event};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
@@ -61,6 +61,11 @@ pub(crate) struct Outcome {
     pub latency_p50: f64,
     /// Same, 99th percentile.
     pub latency_p99: f64,
+    /// CPU time of this whole process (API server, store, scheduler,
+    /// harness) per pod, in ms: steadier than rates on a shared machine.
+    pub cpu_ms_per_pod: f64,
+    /// Scheduled events the phase's namespace holds at the end.
+    pub scheduled_events: usize,
 }
 
 impl Outcome {
@@ -71,8 +76,14 @@ impl Outcome {
             format!(", {:.0} running/s", self.running_per_second)
         };
         format!(
-            "{:.0} bound/s (created at {:.0}/s), create->bound p50 {:.1} ms, p99 {:.1} ms{running}",
-            self.bound_per_second, self.created_per_second, self.latency_p50, self.latency_p99
+            "{:.0} bound/s (created at {:.0}/s), create->bound p50 {:.1} ms, p99 {:.1} ms{running}, \
+             {:.2} ms CPU per pod, {} Scheduled events",
+            self.bound_per_second,
+            self.created_per_second,
+            self.latency_p50,
+            self.latency_p99,
+            self.cpu_ms_per_pod,
+            self.scheduled_events
         )
     }
 }
@@ -152,8 +163,9 @@ impl Phase {
             Binder::RoundRobin => Some(ROUND_ROBIN),
         };
         let creators = (0..self.plan.clients)
-            .map(|_| Ok(Api::namespaced(client_for(&self.url)?, &ns)))
-            .collect::<anyhow::Result<Vec<Api<Pod>>>>()?;
+            .map(|_| Ok((client_for(&self.url)?, ns.clone())))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let cpu_before = process_cpu();
         let start = Instant::now();
         let sent = create_pods(creators, n, scheduler).await?;
         let created = start.elapsed();
@@ -162,6 +174,10 @@ impl Phase {
             .context("the phase took too long")?
             .context("the observer stopped")?;
         helpers.abort_all();
+        // The events of the last pods are still being written: their CPU
+        // belongs to the phase.
+        let scheduled_events = settled_scheduled_events(&client, &ns).await?;
+        let cpu = process_cpu() - cpu_before;
 
         let last = |times: &[Option<Instant>]| {
             times
@@ -188,7 +204,47 @@ impl Phase {
             created_per_second: n as f64 / created.as_secs_f64(),
             latency_p50: percentile(&latencies, 50.0),
             latency_p99: percentile(&latencies, 99.0),
+            cpu_ms_per_pod: cpu.as_secs_f64() * 1e3 / n as f64,
+            scheduled_events,
         })
+    }
+}
+
+/// User + system CPU time of this process so far (from /proc, in
+/// USER_HZ ticks of 10 ms).
+fn process_cpu() -> Duration {
+    let ticks = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            // Fields after the command name, which is in parentheses.
+            let rest = s.rsplit_once(')')?.1.split_whitespace().collect::<Vec<_>>();
+            // utime and stime are fields 14 and 15; `rest` starts at field 3.
+            let utime: u64 = rest.get(11)?.parse().ok()?;
+            let stime: u64 = rest.get(12)?.parse().ok()?;
+            Some(utime + stime)
+        })
+        .unwrap_or(0);
+    Duration::from_millis(ticks * 10)
+}
+
+/// How many Scheduled events `ns` holds once their number stops growing
+/// (the scheduler drops events when its queue of them is full, as
+/// upstream's broadcaster does, so it may stay below the pods).
+async fn settled_scheduled_events(client: &Client, ns: &str) -> anyhow::Result<usize> {
+    let events: Api<k8s_openapi::api::events::v1::Event> = Api::namespaced(client.clone(), ns);
+    let until = Instant::now() + Duration::from_secs(10);
+    let mut last = usize::MAX;
+    loop {
+        let list = events
+            .list_metadata(&ListParams::default().fields("reason=Scheduled"))
+            .await
+            .context("list events")?;
+        let n = list.items.len();
+        if n == last || Instant::now() > until {
+            return Ok(n);
+        }
+        last = n;
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
@@ -248,22 +304,25 @@ async fn create_namespace(client: &Client, name: &str) -> anyhow::Result<()> {
 /// connections) in turn, each as fast as the server answers; returns when
 /// each was sent.
 async fn create_pods(
-    creators: Vec<Api<Pod>>,
+    creators: Vec<(Client, String)>,
     n: usize,
     scheduler: Option<&'static str>,
 ) -> anyhow::Result<Vec<Instant>> {
     let clients = creators.len().max(1);
     let mut tasks = JoinSet::new();
-    for (k, api) in creators.into_iter().enumerate() {
+    for (k, (client, ns)) in creators.into_iter().enumerate() {
         tasks.spawn(async move {
+            let path = format!("/api/v1/namespaces/{ns}/pods");
             let mut sent = Vec::new();
             for i in (k..n).step_by(clients) {
+                let body = serde_json::to_vec(&pod(&pod_name(i), scheduler))?;
+                let req = kube::core::Request::new(&path).create(&PostParams::default(), body)?;
                 let at = Instant::now();
-                api.create(&PostParams::default(), &pod(&pod_name(i), scheduler))
-                    .await?;
+                // The answer is checked for errors, not parsed.
+                client.request_text(req).await?;
                 sent.push((i, at));
             }
-            Ok::<_, kube::Error>(sent)
+            Ok::<_, anyhow::Error>(sent)
         });
     }
     let mut sent = vec![Instant::now(); n];
@@ -290,43 +349,121 @@ async fn observe(
         running: vec![None; n],
     };
     let (mut bound, mut running) = (0, 0);
-    let mut ready = Some(ready);
-    let api: Api<Pod> = Api::namespaced(client, &ns);
-    let mut stream = std::pin::pin!(watcher::watcher(api, watcher::Config::default()));
-    while let Some(event) = stream.next().await {
-        let pod = match event {
-            Ok(Event::InitDone) => {
-                if let Some(r) = ready.take() {
-                    let _ = r.send(());
-                }
-                continue;
-            }
-            Ok(Event::Apply(p) | Event::InitApply(p)) => p,
-            Ok(_) => continue,
-            Err(e) => {
-                tracing::warn!("bench observer: {e}");
-                continue;
-            }
-        };
+    let mut done = Some(done);
+    light_watch(&client, &ns, ready, |pod| {
         let now = Instant::now();
-        let Some(i) = pod.metadata.name.as_deref().and_then(pod_index) else {
-            continue;
+        let Some(i) = pod_index(&pod.metadata.name).filter(|i| *i < n) else {
+            return true;
         };
-        if i >= n {
-            continue;
-        }
-        if seen.bound[i].is_none() && pod.spec.as_ref().is_some_and(|s| s.node_name.is_some()) {
+        if seen.bound[i].is_none() && pod.spec.node_name.is_some() {
             seen.bound[i] = Some(now);
             bound += 1;
         }
-        let is_running = pod.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running");
-        if seen.running[i].is_none() && is_running {
+        if seen.running[i].is_none() && pod.status.phase.as_deref() == Some("Running") {
             seen.running[i] = Some(now);
             running += 1;
         }
         if bound == n && (!kubelet || running == n) {
-            let _ = done.send(seen);
+            if let Some(d) = done.take() {
+                let _ = d.send(std::mem::replace(
+                    &mut seen,
+                    Seen {
+                        bound: Vec::new(),
+                        running: Vec::new(),
+                    },
+                ));
+            }
+            return false;
+        }
+        true
+    })
+    .await;
+}
+
+/// The few fields of a pod the observer and the binder read: parsing only
+/// these keeps the harness's share of the CPU small.
+#[derive(Debug, Clone, serde::Deserialize)]
+struct LightPod {
+    metadata: LightMeta,
+    #[serde(default)]
+    spec: LightSpec,
+    #[serde(default)]
+    status: LightStatus,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LightMeta {
+    name: String,
+    #[serde(default)]
+    resource_version: String,
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LightSpec {
+    node_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+struct LightStatus {
+    phase: Option<String>,
+}
+
+/// Watches the pods of `ns` (empty when it starts), calling `each` on
+/// every added or modified pod until it answers false; signals `ready`
+/// once the server has the watch.
+async fn light_watch(
+    client: &Client,
+    ns: &str,
+    ready: oneshot::Sender<()>,
+    mut each: impl FnMut(LightPod) -> bool,
+) {
+    let api: Api<Pod> = Api::namespaced(client.clone(), ns);
+    let mut rv = match api.list_metadata(&ListParams::default().limit(1)).await {
+        Ok(list) => list.metadata.resource_version.unwrap_or_default(),
+        Err(e) => {
+            tracing::warn!("bench watch: list: {e}");
             return;
+        }
+    };
+    let mut ready = Some(ready);
+    let path = format!("/api/v1/namespaces/{ns}/pods");
+    loop {
+        let req = match kube::core::Request::new(&path).watch(&WatchParams::default(), &rv) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!("bench watch: {e}");
+                return;
+            }
+        };
+        let stream = match client.request_events::<LightPod>(req).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!("bench watch: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        if let Some(r) = ready.take() {
+            let _ = r.send(());
+        }
+        let mut stream = std::pin::pin!(stream);
+        while let Some(event) = stream.next().await {
+            match event {
+                Ok(WatchEvent::Added(p) | WatchEvent::Modified(p)) => {
+                    rv.clone_from(&p.metadata.resource_version);
+                    if !each(p) {
+                        return;
+                    }
+                }
+                Ok(WatchEvent::Bookmark(b)) => rv = b.metadata.resource_version,
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!("bench watch: {e}");
+                    break;
+                }
+            }
         }
     }
 }
@@ -334,17 +471,20 @@ async fn observe(
 /// Binds every pending pod of the namespace to the next node in turn, with
 /// as many bindings in flight as the scheduler allows itself.
 async fn round_robin(client: Client, ns: String, nodes: Vec<String>, ready: oneshot::Sender<()>) {
-    let (tx, rx) = mpsc::unbounded_channel::<Pod>();
-    let api: Api<Pod> = Api::namespaced(client, &ns);
-    let watch = watch_pods(api.clone(), ready, tx, |p| {
-        p.spec.as_ref().is_some_and(|s| s.node_name.is_none())
+    let (tx, rx) = mpsc::unbounded_channel::<String>();
+    let mut sent = HashSet::new();
+    let watch = light_watch(&client, &ns, ready, |p| {
+        if p.spec.node_name.is_none() && sent.insert(p.metadata.name.clone()) {
+            return tx.send(p.metadata.name).is_ok();
+        }
+        true
     });
+    let api: Api<Pod> = Api::namespaced(client.clone(), &ns);
     let concurrency = ironclad_scheduler::Config::default().max_in_flight_bindings;
     let bind = tokio_stream_of(rx)
         .enumerate()
-        .for_each_concurrent(concurrency, |(i, pod)| {
+        .for_each_concurrent(concurrency, |(i, name)| {
             let api = api.clone();
-            let name = pod.metadata.name.unwrap_or_default();
             let node = nodes[i % nodes.len()].clone();
             async move {
                 let binding = Binding {
