@@ -4,6 +4,7 @@
 //! contract: see VISION.md).
 
 mod api;
+mod scheduler;
 mod store;
 
 use clap::{Args, Subcommand};
@@ -22,6 +23,8 @@ enum BenchKind {
     Store(store::StoreBenchArgs),
     /// The API server at a fixed request rate, on the embedded store and on etcd, against the raw store.
     Api(api::ApiBenchArgs),
+    /// Pods scheduled per second onto hollow nodes, against a round-robin binder.
+    Scheduler(scheduler::SchedulerBenchArgs),
 }
 
 /// Runs the chosen benchmark.
@@ -29,6 +32,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     match args.what {
         BenchKind::Store(a) => store::run(a).await,
         BenchKind::Api(a) => api::run(a).await,
+        BenchKind::Scheduler(a) => scheduler::run(a).await,
     }
 }
 

@@ -5,9 +5,11 @@
 //! `PodScheduled=False` condition (reason Unschedulable) through
 //! `pods/status`.
 //!
-//! Events go through a bounded queue and are dropped when it is full, as
-//! upstream's event broadcaster drops them: reporting must never slow
-//! scheduling down.
+//! Events go through a bounded queue of [`MAX_QUEUED_EVENTS`], written
+//! by a few concurrent writers; when the queue is full new events are
+//! dropped (as client-go's `record` broadcaster drops beyond its 1000
+//! queued events), so reporting never slows scheduling down. Under a burst
+//! of thousands of pods per second some Scheduled events are lost.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
@@ -91,10 +93,13 @@ pub struct Events {
     tx: mpsc::Sender<Pending>,
 }
 
-/// Writes queued events through a kube-runtime [`Recorder`].
+/// Writes queued events through kube-runtime [`Recorder`]s.
 pub struct EventWriter {
     rx: mpsc::Receiver<Pending>,
-    recorder: Recorder,
+    client: Client,
+    reporter: Reporter,
+    /// Aggregates repeated warnings (a pod failing again) into a series.
+    warnings: Recorder,
 }
 
 /// A queue of events and its writer, reporting as `scheduler_name`.
@@ -112,7 +117,9 @@ pub fn channel(
         Events { tx },
         EventWriter {
             rx,
-            recorder: Recorder::new(client, reporter),
+            warnings: Recorder::new(client.clone(), reporter.clone()),
+            client,
+            reporter,
         },
     )
 }
@@ -174,10 +181,21 @@ impl Events {
 impl EventWriter {
     /// Writes events until every [`Events`] handle is gone.
     pub async fn run(self) {
-        let EventWriter { mut rx, recorder } = self;
+        let EventWriter {
+            mut rx,
+            client,
+            reporter,
+            warnings,
+        } = self;
         futures::stream::poll_fn(|cx| rx.poll_recv(cx))
             .for_each_concurrent(WRITERS, |p| {
-                let recorder = recorder.clone();
+                // A pod is scheduled once: nothing to aggregate, so no cache
+                // to keep (a shared recorder scans its whole cache on every
+                // publish).
+                let recorder = match p.event.type_ {
+                    EventType::Warning => warnings.clone(),
+                    EventType::Normal => Recorder::new(client.clone(), reporter.clone()),
+                };
                 async move {
                     if let Err(e) = recorder.publish(&p.event, &p.regarding).await {
                         tracing::debug!("writing a {} event: {e}", p.event.reason);

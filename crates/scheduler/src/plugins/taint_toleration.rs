@@ -114,10 +114,11 @@ impl ScorePlugin for TaintToleration {
         nodes: &[&NodeInfo],
         _: &Cache,
     ) -> Status {
-        if nodes.iter().all(|n| n.taints.is_empty()) {
-            // Every node scores the same: 0 untolerated, normalized to 100.
-            state.write(NAME, Preferred(Vec::new()));
-            return Status::success();
+        let preferences = |n: &&NodeInfo| n.taints.iter().any(|t| t.effect == "PreferNoSchedule");
+        if !nodes.iter().any(preferences) {
+            // Every node would score the same (0 untolerated, normalized to
+            // 100): the same offset everywhere changes no ranking.
+            return Status::skip();
         }
         let tolerations = pod
             .spec()
