@@ -41,6 +41,7 @@ fmt:
 bench: build
 	$(CARGO_TARGET_DIR)/release/ironclad bench store
 	$(CARGO_TARGET_DIR)/release/ironclad bench api
+	$(CARGO_TARGET_DIR)/release/ironclad bench scheduler
 
 # Fuzzing (see fuzz/README.md). fuzz-smoke runs on stable, as CI does: every
 # target on its seeds and then seeded mutations of them, FUZZ_SECONDS each.
