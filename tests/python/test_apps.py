@@ -2,6 +2,8 @@
 the scale subresource, delete); DaemonSets and StatefulSets once the server
 serves them (skipped until /apis/apps/v1 lists them)."""
 
+import time
+
 import pytest
 from kubernetes import client
 
@@ -91,9 +93,19 @@ def test_deployment_scale_subresource(apps, namespace):
     assert apps.read_namespaced_deployment_scale("web", namespace).spec.replicas == 5
     assert apps.read_namespaced_deployment("web", namespace).spec.replicas == 5
 
-    scale = apps.read_namespaced_deployment_scale("web", namespace)
-    scale.spec.replicas = 0
-    assert apps.replace_namespaced_deployment_scale("web", namespace, scale).spec.replicas == 0
+    # A replace carries the resourceVersion it read; the deployment
+    # controller may write the Deployment in between (409 Conflict, as on
+    # any cluster), and clients then read again and retry.
+    deadline = time.monotonic() + 10
+    while True:
+        scale = apps.read_namespaced_deployment_scale("web", namespace)
+        scale.spec.replicas = 0
+        try:
+            replaced = apps.replace_namespaced_deployment_scale("web", namespace, scale)
+            break
+        except client.ApiException as e:
+            assert e.status == 409 and time.monotonic() < deadline, e
+    assert replaced.spec.replicas == 0
     assert apps.read_namespaced_deployment("web", namespace).spec.replicas == 0
 
 

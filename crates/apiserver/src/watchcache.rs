@@ -281,11 +281,15 @@ impl Cache {
         let _ = self.sender().send(cache_event);
     }
 
-    async fn load(&self, store: &dyn Store) -> Result<Revision> {
+    /// Every object under the prefix, read from the store at its current
+    /// revision (paged), and that revision.
+    async fn read_prefix(
+        &self,
+        store: &dyn Store,
+    ) -> Result<(BTreeMap<String, Arc<Value>>, Revision)> {
         let mut req =
             RangeRequest::new(KeyRange::prefix(self.prefix.clone().into_bytes())).with_limit(1000);
         let mut objects = BTreeMap::new();
-        let revision;
         loop {
             let resp = store.range(req.clone()).await?;
             for kv in &resp.kvs {
@@ -295,12 +299,29 @@ impl Cache {
             }
             match resp.next_page(&req) {
                 Some(next) => req = next,
-                None => {
-                    revision = resp.revision;
-                    break;
-                }
+                None => return Ok((objects, resp.revision)),
             }
         }
+    }
+
+    /// A watcher that starts "now" as of the store's current revision, not
+    /// the cache's: the cache only hears of its own prefix, so it may not
+    /// yet hold a write another client saw acknowledged. The initial
+    /// objects come from a store read, the changes after it from the cache
+    /// (upstream's consistent reads; `resourceVersion=0` takes the cache as
+    /// it is instead).
+    pub async fn subscribe_consistent(&self, store: &dyn Store) -> Result<Option<Subscription>> {
+        self.wait_ready().await?;
+        let (objects, revision) = self.read_prefix(store).await?;
+        let sub = self.subscribe(Start::After(revision)).await?;
+        Ok(sub.map(|mut s| {
+            s.initial = objects.into_values().collect();
+            s
+        }))
+    }
+
+    async fn load(&self, store: &dyn Store) -> Result<Revision> {
+        let (objects, revision) = self.read_prefix(store).await?;
         let mut st = self
             .state
             .write()

@@ -100,7 +100,11 @@ pub(crate) async fn watch(ctx: &Ctx<'_>, t: &Target) -> Result<Response> {
         .map(Duration::from_secs)
         .unwrap_or(DEFAULT_TIMEOUT);
     let cache = ctx.state.caches.get(&objects::prefix(t.info, None));
-    let sub = cache.subscribe(start).await?;
+    let sub = match (start, rv) {
+        (Start::Now, "0") => cache.subscribe(start).await?,
+        (Start::Now, _) => cache.subscribe_consistent(ctx.state.store.as_ref()).await?,
+        (start, _) => cache.subscribe(start).await?,
+    };
     let (tx, rx) = mpsc::channel::<Bytes>(64);
     let sink = Sink {
         info: t.info,
