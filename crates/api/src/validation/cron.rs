@@ -44,12 +44,39 @@ pub fn parse_schedule(spec: &str) -> Result<(), String> {
             fields.join(" ")
         ));
     }
-    for (f, (_, min, max, names)) in fields.iter().zip(FIELDS) {
-        for expr in f.split(',') {
-            range(expr, min, max, names)?;
-        }
+    for (i, f) in fields.iter().enumerate() {
+        field_bits(f, i)?;
     }
     Ok(())
+}
+
+/// Set in a field's bits when it was `*` or `?` without a step: day of
+/// month and day of week are then ANDed instead of ORed (Vixie cron).
+pub const STAR: u64 = 1 << 63;
+
+/// Field `index` (0 minute, 1 hour, 2 day of month, 3 month, 4 day of
+/// week) of a schedule, with its lists, ranges, steps and names, as a bit
+/// set of the values it allows (robfig's `getField`), plus [`STAR`].
+pub fn field_bits(field: &str, index: usize) -> Result<u64, String> {
+    let (_, min, max, names) = FIELDS
+        .get(index)
+        .ok_or_else(|| format!("no cron field {index}"))?;
+    let mut bits = 0;
+    for expr in field.split(',') {
+        bits |= range(expr, *min, *max, names)?;
+    }
+    Ok(bits)
+}
+
+/// The values `min..=max` in steps of `step`, as bits.
+pub fn bits(min: u32, max: u32, step: u32) -> u64 {
+    let mut b = 0;
+    let mut i = min;
+    while i <= max {
+        b |= 1u64 << i;
+        i += step.max(1);
+    }
+    b
 }
 
 fn descriptor(d: &str, spec: &str) -> Result<(), String> {
@@ -86,11 +113,14 @@ fn int_or_name(expr: &str, names: &[&str]) -> Result<u32, String> {
     parse_int(expr)
 }
 
-fn range(expr: &str, min: u32, max: u32, names: &[&str]) -> Result<(), String> {
+/// One comma-separated part of a field as a bit set (robfig's `getRange`).
+fn range(expr: &str, min: u32, max: u32, names: &[&str]) -> Result<u64, String> {
     let range_and_step: Vec<&str> = expr.split('/').collect();
     let low_and_high: Vec<&str> = range_and_step[0].split('-').collect();
     let single = low_and_high.len() == 1;
+    let mut extra = 0;
     let (start, mut end) = if low_and_high[0] == "*" || low_and_high[0] == "?" {
+        extra = STAR;
         (min, max)
     } else {
         let start = int_or_name(low_and_high[0], names)?;
@@ -108,6 +138,9 @@ fn range(expr: &str, min: u32, max: u32, names: &[&str]) -> Result<(), String> {
             // "N/step" means "N-max/step".
             if single && low_and_high[0] != "*" && low_and_high[0] != "?" {
                 end = max;
+            }
+            if step > 1 {
+                extra = 0;
             }
             step
         }
@@ -131,7 +164,7 @@ fn range(expr: &str, min: u32, max: u32, names: &[&str]) -> Result<(), String> {
     if step == 0 {
         return Err(format!("step of range should be a positive number: {expr}"));
     }
-    Ok(())
+    Ok(bits(start, end, step) | extra)
 }
 
 /// Go's `time.ParseDuration`, for `@every`: returns nanoseconds.

@@ -8,19 +8,18 @@
 //! Written here rather than taken from a crate: the `cron` crate wants a
 //! seconds field and has its own day-matching rules, and the Kubernetes
 //! behaviour (star bits, step handling, the five-year search limit, DST
-//! handling) is robfig's, which this follows. Syntax errors carry the
-//! messages `ironclad_api`'s validation gives for the same schedule.
+//! handling) is robfig's, which this follows. The syntax (fields to
+//! bit sets, with the validation's messages) is `ironclad_api`'s; this
+//! module adds time zones and the search for the next activation.
 
 use std::time::Duration;
+
+use ironclad_api::validation::cron::{self, STAR, bits};
 
 use k8s_openapi::jiff::Timestamp;
 use k8s_openapi::jiff::civil::date;
 use k8s_openapi::jiff::tz::TimeZone;
 use k8s_openapi::jiff::{ToSpan, Zoned};
-
-/// Set when a field was `*` or `?` (without a step): day of month and day
-/// of week are then ANDed.
-const STAR: u64 = 1 << 63;
 
 /// A parsed schedule.
 #[derive(Debug, Clone)]
@@ -44,21 +43,6 @@ struct Spec {
     dow: u64,
     tz: TimeZone,
 }
-
-/// (min, max, names) of each field.
-const BOUNDS: [(u32, u32, &[&str]); 5] = [
-    (0, 59, &[]),
-    (0, 23, &[]),
-    (1, 31, &[]),
-    (
-        1,
-        12,
-        &[
-            "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-        ],
-    ),
-    (0, 6, &["sun", "mon", "tue", "wed", "thu", "fri", "sat"]),
-];
 
 // === impl Schedule ===
 
@@ -88,10 +72,8 @@ impl Schedule {
             ));
         }
         let mut bits = [0u64; 5];
-        for (i, (f, (min, max, names))) in fields.iter().zip(BOUNDS).enumerate() {
-            for expr in f.split(',') {
-                bits[i] |= range(expr, min, max, names)?;
-            }
+        for (i, f) in fields.iter().enumerate() {
+            bits[i] = cron::field_bits(f, i)?;
         }
         Ok(Schedule {
             kind: Kind::Spec(Spec {
@@ -143,7 +125,7 @@ fn descriptor(d: &str, spec: &str, tz: TimeZone) -> Result<Schedule, String> {
             let Some(dur) = d.strip_prefix("every ") else {
                 return Err(format!("unrecognized descriptor: {spec}"));
             };
-            let nanos = ironclad_api::validation::cron::go_duration(dur.trim())
+            let nanos = cron::go_duration(dur.trim())
                 .map_err(|e| format!("failed to parse duration {spec}: {e}"))?;
             // Whole seconds, at least one (robfig's `Every`).
             let secs = (nanos / 1e9).floor().max(1.0);
@@ -162,90 +144,6 @@ fn descriptor(d: &str, spec: &str, tz: TimeZone) -> Result<Schedule, String> {
             tz,
         }),
     })
-}
-
-fn bits(min: u32, max: u32, step: u32) -> u64 {
-    let mut b = 0;
-    let mut i = min;
-    while i <= max {
-        b |= 1u64 << i;
-        i += step;
-    }
-    b
-}
-
-fn parse_int(expr: &str) -> Result<u32, String> {
-    match expr.parse::<i64>() {
-        Ok(n) if n < 0 => Err(format!("negative number ({n}) not allowed: {expr}")),
-        Ok(n) => u32::try_from(n).map_err(|_| {
-            format!("failed to parse int from {expr}: strconv.Atoi: parsing \"{expr}\": value out of range")
-        }),
-        Err(_) => Err(format!(
-            "failed to parse int from {expr}: strconv.Atoi: parsing \"{expr}\": invalid syntax"
-        )),
-    }
-}
-
-fn int_or_name(expr: &str, names: &[&str]) -> Result<u32, String> {
-    let lower = expr.to_lowercase();
-    if let Some(i) = names.iter().position(|n| *n == lower) {
-        let base = if names.len() == 12 { 1 } else { 0 };
-        return Ok(u32::try_from(i).unwrap_or(0) + base);
-    }
-    parse_int(expr)
-}
-
-/// One comma-separated part of a field as a bit set (robfig's `getRange`).
-fn range(expr: &str, min: u32, max: u32, names: &[&str]) -> Result<u64, String> {
-    let range_and_step: Vec<&str> = expr.split('/').collect();
-    let low_and_high: Vec<&str> = range_and_step[0].split('-').collect();
-    let single = low_and_high.len() == 1;
-    let mut extra = 0;
-    let (start, mut end) = if low_and_high[0] == "*" || low_and_high[0] == "?" {
-        extra = STAR;
-        (min, max)
-    } else {
-        let start = int_or_name(low_and_high[0], names)?;
-        let end = match low_and_high.len() {
-            1 => start,
-            2 => int_or_name(low_and_high[1], names)?,
-            _ => return Err(format!("too many hyphens: {expr}")),
-        };
-        (start, end)
-    };
-    let step = match range_and_step.len() {
-        1 => 1,
-        2 => {
-            let step = parse_int(range_and_step[1])?;
-            if single && low_and_high[0] != "*" && low_and_high[0] != "?" {
-                end = max;
-            }
-            if step > 1 {
-                extra = 0;
-            }
-            step
-        }
-        _ => return Err(format!("too many slashes: {expr}")),
-    };
-    if start < min {
-        return Err(format!(
-            "beginning of range ({start}) below minimum ({min}): {expr}"
-        ));
-    }
-    if end > max {
-        return Err(format!(
-            "end of range ({end}) above maximum ({max}): {expr}"
-        ));
-    }
-    if start > end {
-        return Err(format!(
-            "beginning of range ({start}) beyond end of range ({end}): {expr}"
-        ));
-    }
-    if step == 0 {
-        return Err(format!("step of range should be a positive number: {expr}"));
-    }
-    Ok(bits(start, end, step) | extra)
 }
 
 // === impl Spec ===
