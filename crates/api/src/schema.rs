@@ -141,6 +141,7 @@ kinds! {
     ("rbac.authorization.k8s.io", "Role", rbac::Role),
     ("authentication.k8s.io", "SelfSubjectReview", authn::SelfSubjectReview),
     ("authentication.k8s.io", "TokenRequest", authn::TokenRequest),
+    ("authentication.k8s.io", "TokenReview", authn::TokenReview),
     ("authorization.k8s.io", "LocalSubjectAccessReview", authz::LocalSubjectAccessReview),
     ("authorization.k8s.io", "SelfSubjectAccessReview", authz::SelfSubjectAccessReview),
     ("authorization.k8s.io", "SelfSubjectRulesReview", authz::SelfSubjectRulesReview),

@@ -411,6 +411,15 @@ fn validate(info: &ResourceInfo, obj: &Value, old: Option<&Value>) -> Vec<FieldE
         ("authorization.k8s.io", "SelfSubjectRulesReview") => {
             run::<authz::SelfSubjectRulesReview>(info, obj, None, |_, _, _| Vec::new(), no_update)
         }
+        ("authentication.k8s.io", "TokenReview") => {
+            run::<k8s_openapi::api::authentication::v1::TokenReview>(
+                info,
+                obj,
+                None,
+                |_, _, _| Vec::new(),
+                no_update,
+            )
+        }
         ("authentication.k8s.io", "SelfSubjectReview") => {
             run::<k8s_openapi::api::authentication::v1::SelfSubjectReview>(
                 info,

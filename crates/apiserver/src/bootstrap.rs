@@ -18,7 +18,7 @@ pub const SYSTEM_NAMESPACES: &[&str] =
 
 const MANAGER: &str = "ironclad-apiserver";
 
-async fn ensure(
+pub(crate) async fn ensure(
     state: &Arc<AppState>,
     plural: &str,
     group: &str,
@@ -84,6 +84,38 @@ pub async fn run(state: &Arc<AppState>) -> Result<()> {
             )
             .await?;
         }
+    }
+    if state.auth.is_some() {
+        rbac(state).await?;
+    }
+    Ok(())
+}
+
+/// The default roles and bindings (upstream's bootstrap policy), created
+/// when missing. Existing ones are left as they are: an administrator's
+/// change to a default role survives restarts.
+async fn rbac(state: &Arc<AppState>) -> Result<()> {
+    use ironclad_auth::authz::bootstrap_policy as policy;
+    const GROUP: &str = "rbac.authorization.k8s.io";
+    let to_value = |v: serde_json::Result<Value>| {
+        v.map_err(|e| ApiError::internal(format!("bootstrap policy: {e}")))
+    };
+    for r in policy::cluster_roles() {
+        ensure(state, "clusterroles", GROUP, None, to_value(serde_json::to_value(r))?).await?;
+    }
+    for b in policy::cluster_role_bindings() {
+        let v = to_value(serde_json::to_value(b))?;
+        ensure(state, "clusterrolebindings", GROUP, None, v).await?;
+    }
+    for r in policy::roles() {
+        let ns = r.metadata.namespace.clone().unwrap_or_default();
+        let v = to_value(serde_json::to_value(r))?;
+        ensure(state, "roles", GROUP, Some(&ns), v).await?;
+    }
+    for b in policy::role_bindings() {
+        let ns = b.metadata.namespace.clone().unwrap_or_default();
+        let v = to_value(serde_json::to_value(b))?;
+        ensure(state, "rolebindings", GROUP, Some(&ns), v).await?;
     }
     Ok(())
 }

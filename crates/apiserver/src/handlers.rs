@@ -7,6 +7,7 @@ mod patch;
 mod read;
 mod reviews;
 mod subresources;
+mod token;
 mod watch;
 mod write;
 
@@ -21,13 +22,17 @@ use serde_json::Value;
 
 use crate::error::{ApiError, Result};
 use crate::request::{ApiPath, Params, Target, parse_path};
+use crate::security::attributes;
 use crate::server::AppState;
+use ironclad_auth::{Decision, UserInfo};
 
 pub(crate) use write::{WriteOpts, create_object, update_object};
 
 /// One request's context.
 pub(crate) struct Ctx<'a> {
     pub state: &'a Arc<AppState>,
+    /// Who makes the request.
+    pub user: &'a UserInfo,
     pub headers: &'a HeaderMap,
     pub params: Params,
     pub body: Bytes,
@@ -39,16 +44,30 @@ pub(crate) async fn handle(
     state: &Arc<AppState>,
     parts: &Parts,
     body: Bytes,
+    user: UserInfo,
 ) -> (&'static str, String, Response) {
     let path = parts.uri.path();
-    if let Some(resp) = nonresource::handle(state, &parts.method, path, &parts.headers).await {
-        return ("get", path.to_string(), resp);
-    }
     let params = match Params::parse(parts.uri.query()) {
         Ok(p) => p,
         Err(e) => return ("unknown", path.to_string(), e.into_response()),
     };
-    let api_path = match parse_path(path) {
+    let api_path = parse_path(path);
+    // Authorization comes first: a refused user learns nothing of what
+    // exists, not even whether a path does.
+    let refused = match &api_path {
+        Ok(Some(ApiPath::Resource(t))) => {
+            authorize(state, attributes::for_resource(&user, &parts.method, t, &params))
+        }
+        _ if crate::server::is_health_path(path) => None,
+        _ => authorize(state, attributes::for_path(&user, &parts.method, path)),
+    };
+    if let Some(e) = refused {
+        return ("unknown", path.to_string(), e.into_response());
+    }
+    if let Some(resp) = nonresource::handle(state, &parts.method, path, &parts.headers).await {
+        return ("get", path.to_string(), resp);
+    }
+    let api_path = match api_path {
         Ok(Some(p)) => p,
         Ok(None) => return ("unknown", path.to_string(), not_found_path(path)),
         Err(e) => return ("unknown", path.to_string(), e.into_response()),
@@ -66,11 +85,12 @@ pub(crate) async fn handle(
     };
     let ctx = Ctx {
         state,
+        user: &user,
         headers: &parts.headers,
         params,
         body,
     };
-    let verb = verb_of(&parts.method, &target, &ctx.params);
+    let verb = attributes::resource_verb(&parts.method, &target, &ctx.params);
     let resp = match route(&ctx, &parts.method, &target).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
@@ -78,18 +98,14 @@ pub(crate) async fn handle(
     (verb, resource, resp)
 }
 
-fn verb_of(method: &Method, t: &Target, params: &Params) -> &'static str {
-    match (method.as_str(), t.name.is_some()) {
-        ("GET" | "HEAD", true) if params.is_watch() => "watch",
-        ("GET" | "HEAD", true) => "get",
-        ("GET" | "HEAD", false) if params.is_watch() => "watch",
-        ("GET" | "HEAD", false) => "list",
-        ("POST", _) => "create",
-        ("PUT", _) => "update",
-        ("PATCH", _) => "patch",
-        ("DELETE", true) => "delete",
-        ("DELETE", false) => "deletecollection",
-        _ => "unknown",
+/// The authorizers' refusal of a request, if they refuse it.
+fn authorize(state: &AppState, a: ironclad_auth::Attributes) -> Option<ApiError> {
+    let auth = state.auth.as_ref()?;
+    match auth.authz.authorize(&a) {
+        Decision::Allow(_) => None,
+        Decision::Deny(reason) | Decision::NoOpinion(reason) => {
+            Some(attributes::forbidden(&a, &reason))
+        }
     }
 }
 

@@ -8,7 +8,9 @@
 //! served from the `watchcache`, one store watch per resource.
 
 mod bootstrap;
+pub mod encrypted_store;
 pub mod error;
+pub mod tls;
 mod handlers;
 mod kinds;
 pub mod machinery;
@@ -18,6 +20,7 @@ pub mod peers;
 mod prune;
 pub mod request;
 pub mod response;
+pub mod security;
 pub mod server;
 pub mod services;
 pub mod watchcache;

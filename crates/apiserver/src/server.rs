@@ -38,6 +38,16 @@ pub struct Config {
     /// endpoints: a server that dies without withdrawing leaves them that
     /// long after its last renewal (upstream: 15 s).
     pub peer_lease_ttl: Duration,
+    /// Authentication and authorization. `None` turns both off: every
+    /// request is served as a member of `system:masters`. Only for
+    /// in-process use (tests calling the router, the benchmark's
+    /// auth-disabled baseline); `ironclad server` always sets it.
+    pub auth: Option<crate::security::AuthConfig>,
+    /// Encryption at rest: the store is wrapped so these resources are
+    /// encrypted in it (None: stored as they are).
+    pub encryption: Option<crate::encryption::Transformers>,
+    /// The audit log (None: no audit).
+    pub audit: Option<crate::audit::AuditConfig>,
 }
 
 impl Config {
@@ -49,6 +59,9 @@ impl Config {
             advertise_address,
             port,
             peer_lease_ttl: Duration::from_secs(15),
+            auth: None,
+            encryption: None,
+            audit: None,
         }
     }
 }
@@ -67,7 +80,19 @@ pub struct AppState {
     pub services: ServiceAllocator,
     /// This server's entry among the API servers.
     pub peers: crate::peers::Registration,
+    /// Authentication and authorization (None: off).
+    pub auth: Option<Auth>,
     ready: AtomicBool,
+}
+
+/// The authenticators and authorizers of a server.
+pub struct Auth {
+    /// Credentials to users.
+    pub authn: crate::security::authn::Authenticator,
+    /// Users and requests to decisions.
+    pub authz: Arc<crate::security::authz::Authorizers>,
+    /// Signs service-account tokens (TokenRequest), if this server has the key.
+    pub signer: Option<ironclad_auth::authn::serviceaccount::TokenSigner>,
 }
 
 /// An API server on a store.
@@ -79,9 +104,32 @@ pub struct ApiServer {
 impl ApiServer {
     /// Creates the server and the objects every cluster has (the system
     /// namespaces and the `kubernetes` Service). Fails on a bad config.
-    pub async fn new(store: Arc<dyn Store>, config: Config) -> Result<ApiServer, ApiError> {
+    pub async fn new(store: Arc<dyn Store>, mut config: Config) -> Result<ApiServer, ApiError> {
+        let store: Arc<dyn Store> = match config.encryption.take() {
+            Some(t) => Arc::new(crate::encrypted_store::EncryptedStore::new(store, t)),
+            None => store,
+        };
         let services =
             ServiceAllocator::new(store.clone(), &config.service_cidr, config.node_port_range)?;
+        let auth = match &config.auth {
+            Some(c) => Some(Auth {
+                authn: crate::security::authn::Authenticator::new(c).map_err(ApiError::internal)?,
+                authz: Arc::new(
+                    crate::security::authz::Authorizers::new(c).map_err(ApiError::internal)?,
+                ),
+                signer: match &c.service_account {
+                    Some(k) => Some(
+                        ironclad_auth::authn::serviceaccount::TokenSigner::new(
+                            &k.signing_key_pem,
+                            &k.issuer,
+                        )
+                        .map_err(|e| ApiError::internal(format!("service-account key: {e}")))?,
+                    ),
+                    None => None,
+                },
+            }),
+            None => None,
+        };
         let state = Arc::new(AppState {
             caches: Caches::new(store.clone()),
             store,
@@ -89,9 +137,13 @@ impl ApiServer {
             metrics: Metrics::new(),
             services,
             peers: Default::default(),
+            auth,
             ready: AtomicBool::new(false),
         });
         crate::bootstrap::run(&state).await?;
+        if let Some(auth) = &state.auth {
+            auth.authz.follow(&state.caches).await;
+        }
         crate::peers::start(&state).await?;
         tokio::spawn(crate::peers::run(Arc::downgrade(&state)));
         state.ready.store(true, Ordering::SeqCst);
@@ -111,6 +163,18 @@ impl ApiServer {
     /// Marks the server ready or not (`/readyz`).
     pub fn set_ready(&self, ready: bool) {
         self.state.ready.store(ready, Ordering::SeqCst);
+    }
+
+    /// Creates an object as the server itself, unless one of that name
+    /// exists (the objects a cluster needs at start).
+    pub async fn ensure(
+        &self,
+        group: &str,
+        plural: &str,
+        namespace: Option<&str>,
+        object: serde_json::Value,
+    ) -> Result<(), ApiError> {
+        crate::bootstrap::ensure(&self.state, plural, group, namespace, object).await
     }
 
     /// Takes this server out of the `kubernetes` endpoints, before it
@@ -134,10 +198,47 @@ impl AppState {
     }
 }
 
+/// Paths anyone may read without credentials (upstream lets anonymous
+/// requests reach only these when anonymous access is otherwise off).
+pub(crate) fn is_health_path(path: &str) -> bool {
+    let path = path.trim_end_matches('/');
+    ["/healthz", "/livez", "/readyz"]
+        .iter()
+        .any(|p| path == *p || path.strip_prefix(p).is_some_and(|r| r.starts_with('/')))
+}
+
+/// Who sends the request: the members of `system:masters` when
+/// authentication is off; the anonymous user on the health paths.
+async fn authenticate(
+    state: &AppState,
+    parts: &http::request::Parts,
+) -> Result<ironclad_auth::UserInfo, Response> {
+    let Some(auth) = &state.auth else {
+        return Ok(ironclad_auth::UserInfo::authenticated(
+            "admin",
+            &[ironclad_auth::user::MASTERS],
+        ));
+    };
+    let peer = parts.extensions.get::<crate::tls::Peer>();
+    match auth
+        .authn
+        .authenticate(state.store.as_ref(), peer, &parts.headers)
+        .await
+    {
+        Ok(user) => Ok(user),
+        Err(_) if is_health_path(parts.uri.path()) => Ok(ironclad_auth::UserInfo::anonymous()),
+        Err(e) => Err(e.into_response()),
+    }
+}
+
 /// Every request: reads the body (up to the limit), routes, records metrics.
 async fn dispatch(State(state): State<Arc<AppState>>, req: Request) -> Response {
     let started = Instant::now();
     let (parts, body) = req.into_parts();
+    let user = match authenticate(&state, &parts).await {
+        Ok(u) => u,
+        Err(resp) => return resp,
+    };
     let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(b) => b,
         Err(_) => {
@@ -148,7 +249,7 @@ async fn dispatch(State(state): State<Arc<AppState>>, req: Request) -> Response 
         }
     };
     let path = parts.uri.path().to_string();
-    let (verb, resource, mut response) = handlers::handle(&state, &parts, body).await;
+    let (verb, resource, mut response) = handlers::handle(&state, &parts, body, user).await;
     let code = response.status().as_u16();
     state
         .metrics

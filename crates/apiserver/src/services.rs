@@ -55,6 +55,13 @@ fn parse_range(cidr: &str, ports: (u16, u16)) -> Result<(u32, u32)> {
     Ok((u32::from(addr) & !(size - 1), size))
 }
 
+/// The first address of a service CIDR: the `kubernetes` Service's IP
+/// (10.96.0.1 for 10.96.0.0/12), which the serving certificate must name.
+pub fn first_ip(cidr: &str) -> Result<std::net::IpAddr> {
+    let (base, _) = parse_range(cidr, (1, 1))?;
+    Ok(std::net::IpAddr::V4(Ipv4Addr::from(base + 1)))
+}
+
 /// Whether `ip` is a usable address of the range (not its network or
 /// broadcast address).
 fn within(base: u32, size: u32, ip: Ipv4Addr) -> bool {

@@ -56,12 +56,23 @@ async fn stopped(mut rx: watch::Receiver<bool>) {
 }
 
 impl Loops {
-    /// Starts both, campaigning as `identity`.
-    pub fn start(client: Client, identity: &str) -> anyhow::Result<Loops> {
+    /// Starts both, campaigning as `identity`: the controller-manager with
+    /// `controllers` (its own identity's client, and its configuration), the
+    /// scheduler with `scheduler`.
+    pub fn start(
+        controllers: Client,
+        scheduler: Client,
+        identity: &str,
+        config: ironclad_controllers::Config,
+    ) -> anyhow::Result<Loops> {
         let (stop, rx) = watch::channel(false);
         let mut tasks = Vec::new();
         for which in [Component::ControllerManager, Component::Scheduler] {
-            let elected = Elected::new(which, client.clone(), identity)?;
+            let client = match which {
+                Component::ControllerManager => controllers.clone(),
+                Component::Scheduler => scheduler.clone(),
+            };
+            let elected = Elected::new(which, client, identity, config.clone())?;
             let mut leading = elected.elector.subscribe();
             tasks.push(tokio::spawn(elected.run(stopped(rx.clone()))));
             tasks.push(tokio::spawn(async move {
@@ -92,10 +103,16 @@ struct Elected {
     which: Component,
     client: Client,
     elector: LeaseElector,
+    config: ironclad_controllers::Config,
 }
 
 impl Elected {
-    fn new(which: Component, client: Client, identity: &str) -> anyhow::Result<Elected> {
+    fn new(
+        which: Component,
+        client: Client,
+        identity: &str,
+        config: ironclad_controllers::Config,
+    ) -> anyhow::Result<Elected> {
         let lease = match which {
             Component::ControllerManager => ironclad_controllers::manager::LEASE_NAME,
             Component::Scheduler => ironclad_scheduler::LEASE_NAME,
@@ -105,6 +122,7 @@ impl Elected {
             which,
             client,
             elector,
+            config,
         })
     }
 
@@ -115,7 +133,7 @@ impl Elected {
         let client = self.client.clone();
         let work = match self.which {
             Component::ControllerManager => {
-                let ctx = Context::new(client, ironclad_controllers::Config::default());
+                let ctx = Context::new(client, self.config.clone());
                 tokio::spawn(while_leading(leading, move || {
                     ControllerManager::run_all(ctx.clone())
                 }))
@@ -215,7 +233,7 @@ pub async fn run_component(
         which.name()
     );
 
-    let elected = Elected::new(which, client, &identity)?;
+    let elected = Elected::new(which, client, &identity, ironclad_controllers::Config::default())?;
     let mut leading = elected.elector.subscribe();
     let name = which.name();
     let report = async move {

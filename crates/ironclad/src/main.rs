@@ -2,8 +2,11 @@
 //! library crates together; the logic lives in the crates.
 
 mod bench;
+mod cluster;
 mod control;
+mod pki;
 mod podmaster;
+mod security;
 mod server;
 
 use clap::{Parser, Subcommand};
@@ -29,6 +32,8 @@ enum Command {
     Scheduler(control::ComponentArgs),
     /// Copy manifests into a directory while holding a leader election on etcd.
     Podmaster(podmaster::PodmasterArgs),
+    /// The cluster PKI: issue user certificates and kubeconfigs.
+    Pki(pki::PkiArgs),
     /// Benchmarks, side by side with a baseline measured in the same run.
     Bench(bench::BenchArgs),
 }
@@ -42,6 +47,9 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+    if let Command::Pki(args) = cli.command {
+        return pki::run(args);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -62,6 +70,7 @@ fn main() -> anyhow::Result<()> {
             }
             Command::Podmaster(args) => podmaster::run(args, shutdown_signal()).await,
             Command::Bench(args) => bench::run(args).await,
+            Command::Pki(_) => Ok(()),
         }
     })
 }

@@ -83,6 +83,20 @@ impl WatchStream {
         WatchStream { inner, progress }
     }
 
+    /// The same watch with every response passed through `f` (a layer that
+    /// transforms values, such as encryption at rest); progress requests
+    /// still reach the backend.
+    pub fn map_responses<F>(self, mut f: F) -> WatchStream
+    where
+        F: FnMut(WatchResponse) -> Result<WatchResponse> + Send + 'static,
+    {
+        use futures::StreamExt;
+        WatchStream {
+            inner: self.inner.map(move |r| r.and_then(&mut f)).boxed(),
+            progress: self.progress,
+        }
+    }
+
     /// Asks the store for a progress notification: an empty response with
     /// the current revision. The embedded store sends it after every event
     /// up to that revision; etcd 3.4 may send it ahead of events still in

@@ -1,14 +1,14 @@
 //! Test and benchmark support for API clients (controllers, scheduler,
 //! the bench harness): a real ironclad API server on a fresh embedded
-//! store, served over loopback HTTP in this process, with a `kube::Client`
+//! store, served over loopback HTTPS in this process with authentication and
+//! authorization on, with a `kube::Client`
 //! for it, and helpers that stand in for nodes and kubelets.
 
 mod cluster;
 mod kubelet;
 mod wait;
 
-pub use cluster::TestCluster;
-pub use cluster::client_for;
+pub use cluster::{Options, TestCluster, client_for, client_from};
 pub use kubelet::{PodState, fake_node, mark_pod, node_object, pod_ip};
 pub use wait::eventually;
 
