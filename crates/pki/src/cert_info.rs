@@ -14,8 +14,8 @@ use crate::pem;
 /// The facts about a certificate this crate decides on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CertInfo {
-    /// The subject's first common name (the user name of a client
-    /// certificate), empty if it has none.
+    /// The subject's common name (the user name of a client certificate;
+    /// the last one if there are several, as Go reads it), empty if none.
     pub common_name: String,
     /// The subject's organization values in order (the groups of a client
     /// certificate).
@@ -56,7 +56,8 @@ impl CertInfo {
             Error::InvalidCertificate(format!("{what}: {e}"))
         };
         let subject = cert.subject();
-        let common_name = match subject.iter_common_name().next() {
+        // Go keeps the last CN it meets, and Kubernetes reads that one.
+        let common_name = match subject.iter_common_name().last() {
             Some(cn) => cn.as_str().map_err(|e| bad("common name", &e))?.to_string(),
             None => String::new(),
         };

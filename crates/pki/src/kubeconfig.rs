@@ -369,6 +369,37 @@ mod tests {
         assert!(auth.client_certificate_data.is_some());
     }
 
+    #[tokio::test]
+    async fn kube_rs_builds_a_client_from_it() {
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        let ca =
+            crate::Ca::generate("ironclad-ca", std::time::Duration::from_secs(86_400)).unwrap();
+        let issued = ca
+            .issue(&crate::LeafSpec::client(
+                "alice",
+                &["dev".into()],
+                std::time::Duration::from_secs(3600),
+            ))
+            .unwrap();
+        let mut kc = sample(Credential::ClientCert {
+            cert_pem: issued.cert_pem,
+            key_pem: issued.key_pem,
+        });
+        kc.ca_pem = ca.cert_pem().to_string();
+        let parsed = kube::config::Kubeconfig::from_yaml(&kc.to_yaml().unwrap()).unwrap();
+        let config = kube::Config::from_custom_kubeconfig(
+            parsed,
+            &kube::config::KubeConfigOptions::default(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(config.default_namespace, "default");
+        assert_eq!(config.cluster_url.to_string(), "https://10.0.0.1:6443/");
+        // Building the client loads the CA and the client identity into
+        // rustls, which fails on a key or certificate it cannot read.
+        kube::Client::try_from(config).unwrap();
+    }
+
     #[test]
     fn written_file_is_private_and_readable_back() {
         let dir = tempfile::tempdir().unwrap();

@@ -69,6 +69,9 @@ pub struct Ensured {
     pub cert_path: PathBuf,
     /// Where the key is.
     pub key_path: PathBuf,
+    /// When the certificate expires (plan the next check before that,
+    /// less the renewal margin).
+    pub not_after: SystemTime,
     /// Whether a new certificate was issued and written (false: the files
     /// were good and reused).
     pub renewed: bool,
@@ -79,6 +82,7 @@ impl std::fmt::Debug for Ensured {
         f.debug_struct("Ensured")
             .field("cert_path", &self.cert_path)
             .field("key_path", &self.key_path)
+            .field("not_after", &self.not_after)
             .field("renewed", &self.renewed)
             .finish_non_exhaustive()
     }
@@ -270,6 +274,8 @@ impl PkiDir {
     /// `ca` covering at least `spec`'s names and not expiring within
     /// `renew_before`; issues and writes a new one otherwise. Call at start
     /// and periodically: this is how the certificate rotates before expiry.
+    /// Keep `renew_before` well under the leaf validity, or every call
+    /// issues a new certificate.
     pub fn ensure_serving_cert(
         &self,
         ca: &Ca,
@@ -370,13 +376,14 @@ impl PkiDir {
         let key_path = self.key_path(stem);
         if let (Some(cert_pem), Some(key_pem)) =
             (read_optional(&cert_path)?, read_optional(&key_path)?)
-            && reusable(ca, &cert_pem, &key_pem, want, renew_before, now)
+            && let Some(not_after) = reusable(ca, &cert_pem, &key_pem, want, renew_before, now)
         {
             return Ok(Ensured {
                 cert_pem,
                 key_pem,
                 cert_path,
                 key_path,
+                not_after,
                 renewed: false,
             });
         }
@@ -390,6 +397,7 @@ impl PkiDir {
             key_pem: issued.key_pem,
             cert_path,
             key_path,
+            not_after: issued.not_after,
             renewed: true,
         })
     }
@@ -397,7 +405,8 @@ impl PkiDir {
 
 /// Whether an on-disk certificate and key can stay: signed by `ca`, the
 /// key is its own, same subject and usage, at least the wanted names, and
-/// not due for renewal. Unreadable files are simply not reusable.
+/// not due for renewal. Unreadable files are simply not reusable. Returns
+/// the certificate's expiry if it can stay.
 fn reusable(
     ca: &Ca,
     cert_pem: &str,
@@ -405,23 +414,18 @@ fn reusable(
     want: &LeafSpec,
     renew_before: Duration,
     now: SystemTime,
-) -> bool {
-    let Ok(der) = pem::certificate_der(cert_pem) else {
-        return false;
-    };
-    let (Ok(cert), Ok(key)) = (parse(&der), KeyPair::from_pem(key_pem)) else {
-        return false;
-    };
-    let Ok(info) = CertInfo::of(&cert) else {
-        return false;
-    };
+) -> Option<SystemTime> {
+    let der = pem::certificate_der(cert_pem).ok()?;
+    let cert = parse(&der).ok()?;
+    let key = KeyPair::from_pem(key_pem).ok()?;
+    let info = CertInfo::of(&cert).ok()?;
     let mut have_groups = info.organizations.clone();
     have_groups.sort();
     have_groups.dedup();
     let mut want_groups = want.organizations.clone();
     want_groups.sort();
     want_groups.dedup();
-    ca.verify_issued(cert_pem)
+    let ok = ca.verify_issued(cert_pem)
         && check_key_matches(&cert, &key).is_ok()
         && !info.needs_renewal(now, renew_before)
         && info.common_name == want.common_name
@@ -433,7 +437,8 @@ fn reusable(
                 .iter()
                 .any(|have| have.eq_ignore_ascii_case(n))
         })
-        && want.ips.iter().all(|ip| info.ips.contains(ip))
+        && want.ips.iter().all(|ip| info.ips.contains(ip));
+    ok.then_some(info.not_after)
 }
 
 #[cfg(test)]
