@@ -168,7 +168,7 @@ pub fn kubeconfig(
 
 /// A kube client from a kubeconfig held in memory.
 pub fn client(kubeconfig: &ironclad_pki::Kubeconfig) -> anyhow::Result<kube::Client> {
-    let parsed = kube::config::Kubeconfig::from_yaml(&kubeconfig.to_yaml())
+    let parsed = kube::config::Kubeconfig::from_yaml(&kubeconfig.to_yaml()?)
         .context("parse a generated kubeconfig")?;
     let config = kube::Config::try_from(parsed).context("use a generated kubeconfig")?;
     kube::Client::try_from(config).context("build the API client")

@@ -246,7 +246,8 @@ pub async fn run(args: ServerArgs, shutdown: impl Future<Output = ()>) -> anyhow
     let kubeconfig = args.data_dir.join("admin.kubeconfig");
     phase(6, &format!("kubeconfig: {}", kubeconfig.display()));
     let admin = crate::cluster::kubeconfig(&url, &ca_pem, "admin", &certs.admin);
-    ironclad_pki::write_private(&kubeconfig, &admin.to_yaml())
+    admin
+        .write(&kubeconfig)
         .with_context(|| format!("write {}", kubeconfig.display()))?;
     println!(
         "ironclad server {id}: ready. Try: kubectl --kubeconfig {} get namespaces",

@@ -210,7 +210,8 @@ impl TestCluster {
     /// (for kubectl).
     pub fn write_kubeconfig(&self, name: &str, kubeconfig: &Kubeconfig) -> Result<std::path::PathBuf, Error> {
         let path = self._dir.path().join(format!("{name}.kubeconfig"));
-        ironclad_pki::write_private(&path, &kubeconfig.to_yaml())
+        kubeconfig
+            .write(&path)
             .map_err(|e| Error::Setup(format!("write {}: {e}", path.display())))?;
         Ok(path)
     }
@@ -234,7 +235,10 @@ impl TestCluster {
 
 /// A client from an in-memory kubeconfig.
 pub fn client_from(kubeconfig: &Kubeconfig) -> Result<Client, Error> {
-    let parsed = kube::config::Kubeconfig::from_yaml(&kubeconfig.to_yaml())
+    let yaml = kubeconfig
+        .to_yaml()
+        .map_err(|e| Error::Setup(format!("kubeconfig: {e}")))?;
+    let parsed = kube::config::Kubeconfig::from_yaml(&yaml)
         .map_err(|e| Error::Setup(format!("kubeconfig: {e}")))?;
     let config = kube::Config::try_from(parsed)
         .map_err(|e| Error::Setup(format!("kubeconfig: {e}")))?;
