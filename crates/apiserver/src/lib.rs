@@ -8,6 +8,7 @@
 //! served from the `watchcache`, one store watch per resource.
 
 mod bootstrap;
+pub mod encryption;
 pub mod error;
 mod handlers;
 mod kinds;
