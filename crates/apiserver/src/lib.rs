@@ -7,6 +7,7 @@
 //! one guarded transaction). Watches and `resourceVersion=0` lists are
 //! served from the `watchcache`, one store watch per resource.
 
+pub mod audit;
 mod bootstrap;
 pub mod encryption;
 pub mod error;
