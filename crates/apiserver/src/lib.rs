@@ -7,8 +7,10 @@
 //! one guarded transaction). Watches and `resourceVersion=0` lists are
 //! served from the `watchcache`, one store watch per resource.
 
+pub mod audit;
 mod bootstrap;
 pub mod encrypted_store;
+pub mod encryption;
 pub mod error;
 pub mod tls;
 mod handlers;
