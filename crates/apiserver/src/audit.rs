@@ -40,3 +40,37 @@ pub use writer::{AuditLog, AuditLogOptions};
 mod event_tests;
 #[cfg(test)]
 mod policy_tests;
+
+/// The audit configuration of a server: its policy and the log it writes
+/// (`--audit-policy-file`, `--audit-log-path`).
+#[derive(Clone)]
+pub struct AuditConfig {
+    /// What to record of each request.
+    pub policy: std::sync::Arc<AuditPolicy>,
+    /// Where.
+    pub log: std::sync::Arc<AuditLog>,
+}
+
+impl AuditConfig {
+    /// Opens the log at `path` with the policy at `policy_path`, or every
+    /// request at Metadata without one.
+    pub fn open(
+        path: &std::path::Path,
+        policy_path: Option<&std::path::Path>,
+    ) -> Result<AuditConfig, AuditError> {
+        let policy = match policy_path {
+            Some(p) => AuditPolicy::from_file(p)?,
+            None => AuditPolicy::default_metadata(),
+        };
+        Ok(AuditConfig {
+            policy: std::sync::Arc::new(policy),
+            log: std::sync::Arc::new(AuditLog::open(path)?),
+        })
+    }
+}
+
+impl std::fmt::Debug for AuditConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuditConfig").finish_non_exhaustive()
+    }
+}

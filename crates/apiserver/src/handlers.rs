@@ -38,13 +38,42 @@ pub(crate) struct Ctx<'a> {
     pub body: Bytes,
 }
 
-/// Handles a request; returns the verb and resource for metrics, and the
-/// response.
+/// What became of a request.
+pub(crate) struct Outcome {
+    /// The verb, for metrics.
+    pub verb: &'static str,
+    /// The resource (or path), for metrics.
+    pub resource: String,
+    /// The response.
+    pub response: Response,
+    /// The request as the authorizers saw it, and whether they allowed it
+    /// and why (for the audit log).
+    pub authorization: Option<(ironclad_auth::Attributes, bool, String)>,
+}
+
+/// Handles a request.
 pub(crate) async fn handle(
     state: &Arc<AppState>,
     parts: &Parts,
     body: Bytes,
     user: UserInfo,
+) -> Outcome {
+    let mut authorization = None;
+    let (verb, resource, response) = respond_to(state, parts, body, user, &mut authorization).await;
+    Outcome {
+        verb,
+        resource,
+        response,
+        authorization,
+    }
+}
+
+async fn respond_to(
+    state: &Arc<AppState>,
+    parts: &Parts,
+    body: Bytes,
+    user: UserInfo,
+    authorization: &mut Option<(ironclad_auth::Attributes, bool, String)>,
 ) -> (&'static str, String, Response) {
     let path = parts.uri.path();
     let params = match Params::parse(parts.uri.query()) {
@@ -54,12 +83,21 @@ pub(crate) async fn handle(
     let api_path = parse_path(path);
     // Authorization comes first: a refused user learns nothing of what
     // exists, not even whether a path does.
-    let refused = match &api_path {
+    let attrs = match &api_path {
         Ok(Some(ApiPath::Resource(t))) => {
-            authorize(state, attributes::for_resource(&user, &parts.method, t, &params))
+            Some(attributes::for_resource(&user, &parts.method, t, &params))
         }
         _ if crate::server::is_health_path(path) => None,
-        _ => authorize(state, attributes::for_path(&user, &parts.method, path)),
+        _ => Some(attributes::for_path(&user, &parts.method, path)),
+    };
+    let refused = match attrs {
+        Some(a) => {
+            let (allowed, reason) = decide(state, &a);
+            let refused = (!allowed).then(|| attributes::forbidden(&a, &reason));
+            *authorization = Some((a, allowed, reason));
+            refused
+        }
+        None => None,
     };
     if let Some(e) = refused {
         return ("unknown", path.to_string(), e.into_response());
@@ -98,14 +136,14 @@ pub(crate) async fn handle(
     (verb, resource, resp)
 }
 
-/// The authorizers' refusal of a request, if they refuse it.
-fn authorize(state: &AppState, a: ironclad_auth::Attributes) -> Option<ApiError> {
-    let auth = state.auth.as_ref()?;
-    match auth.authz.authorize(&a) {
-        Decision::Allow(_) => None,
-        Decision::Deny(reason) | Decision::NoOpinion(reason) => {
-            Some(attributes::forbidden(&a, &reason))
-        }
+/// Whether the authorizers allow a request, and why.
+fn decide(state: &AppState, a: &ironclad_auth::Attributes) -> (bool, String) {
+    let Some(auth) = state.auth.as_ref() else {
+        return (true, String::new());
+    };
+    match auth.authz.authorize(a) {
+        Decision::Allow(reason) => (true, reason),
+        Decision::Deny(reason) | Decision::NoOpinion(reason) => (false, reason),
     }
 }
 

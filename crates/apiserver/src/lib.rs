@@ -8,6 +8,7 @@
 //! served from the `watchcache`, one store watch per resource.
 
 pub mod audit;
+mod audit_request;
 mod bootstrap;
 pub mod encrypted_store;
 pub mod encryption;

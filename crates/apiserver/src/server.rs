@@ -160,6 +160,13 @@ impl ApiServer {
         &self.state.metrics
     }
 
+    /// Flushes and closes the audit log (before the process exits).
+    pub async fn close_audit(&self) {
+        if let Some(a) = &self.state.config.audit {
+            a.log.close().await;
+        }
+    }
+
     /// Marks the server ready or not (`/readyz`).
     pub fn set_ready(&self, ready: bool) {
         self.state.ready.store(ready, Ordering::SeqCst);
@@ -249,7 +256,23 @@ async fn dispatch(State(state): State<Arc<AppState>>, req: Request) -> Response 
         }
     };
     let path = parts.uri.path().to_string();
-    let (verb, resource, mut response) = handlers::handle(&state, &parts, body, user).await;
+    let received = chrono::Utc::now();
+    let audit_body = state.config.audit.as_ref().map(|_| body.clone());
+    let outcome = handlers::handle(&state, &parts, body, user).await;
+    let (verb, resource) = (outcome.verb, outcome.resource);
+    let mut response = outcome.response;
+    if let (Some(audit), Some((attrs, allowed, reason))) = (&state.config.audit, outcome.authorization) {
+        response = crate::audit_request::record(
+            audit,
+            &parts,
+            &attrs,
+            (allowed, &reason),
+            audit_body.as_deref().unwrap_or_default(),
+            received,
+            response,
+        )
+        .await;
+    }
     let code = response.status().as_u16();
     state
         .metrics
