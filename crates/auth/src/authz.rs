@@ -9,6 +9,7 @@
 //!   it and what they use.
 
 pub mod abac;
+pub mod bootstrap_policy;
 pub mod node;
 pub mod rbac;
 
