@@ -30,10 +30,10 @@ pub struct EncryptedStore {
 
 impl EncryptedStore {
     /// Encrypts `inner`'s values as `transformers` says.
-    pub fn new(inner: Arc<dyn Store>, transformers: Transformers) -> EncryptedStore {
+    pub fn new(inner: Arc<dyn Store>, transformers: Arc<Transformers>) -> EncryptedStore {
         EncryptedStore {
             inner,
-            transformers: Arc::new(transformers),
+            transformers,
         }
     }
 }

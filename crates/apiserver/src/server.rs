@@ -45,7 +45,7 @@ pub struct Config {
     pub auth: Option<crate::security::AuthConfig>,
     /// Encryption at rest: the store is wrapped so these resources are
     /// encrypted in it (None: stored as they are).
-    pub encryption: Option<crate::encryption::Transformers>,
+    pub encryption: Option<Arc<crate::encryption::Transformers>>,
     /// The audit log (None: no audit).
     pub audit: Option<crate::audit::AuditConfig>,
 }

@@ -63,7 +63,7 @@ pub async fn join(store: &dyn Store, pki: &PkiDir, token: Option<&str>) -> anyho
         None => {
             let token = match given.or(existing_token) {
                 Some(t) => t,
-                None => JoinToken::generate(),
+                None => JoinToken::generate().context("generate a join token")?,
             };
             let local = pki.read_cluster_secrets().context("read the local PKI")?;
             let secrets = match local {

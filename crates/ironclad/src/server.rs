@@ -192,7 +192,7 @@ pub async fn run(args: ServerArgs, shutdown: impl Future<Output = ()>) -> anyhow
     )?;
     api_config.auth = Some(security.auth.clone());
     api_config.audit = security.audit;
-    api_config.encryption = Some(security.transformers);
+    api_config.encryption = Some(Arc::new(security.transformers));
     let url = format!("https://{}", SocketAddr::new(local_ip(args.bind_address), addr.port()));
     phase(4, &format!("API server: {url}"));
     let api = ApiServer::new(store.clone(), api_config)
