@@ -3,6 +3,7 @@
 //! (`schema`), and the pure logic the server applies to objects. Start with
 //! [`registry::RESOURCES`].
 
+pub mod certificates;
 pub mod conversion;
 pub mod defaults;
 pub mod discovery;

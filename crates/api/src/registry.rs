@@ -457,6 +457,34 @@ pub static RESOURCES: &[ResourceInfo] = &[
         ALL,
         &[sub("status", "batch", "v1", "Job", GET_PATCH_UPDATE)],
     ),
+    // certificates.k8s.io/v1: `approval` writes only the Approved/Denied
+    // conditions, `status` only the certificate and other conditions.
+    res(
+        "certificates.k8s.io",
+        "v1",
+        "CertificateSigningRequest",
+        "certificatesigningrequests",
+        "certificatesigningrequest",
+        false,
+        &["csr"],
+        &[],
+        &[
+            sub(
+                "approval",
+                "certificates.k8s.io",
+                "v1",
+                "CertificateSigningRequest",
+                GET_PATCH_UPDATE,
+            ),
+            sub(
+                "status",
+                "certificates.k8s.io",
+                "v1",
+                "CertificateSigningRequest",
+                GET_PATCH_UPDATE,
+            ),
+        ],
+    ),
     // coordination.k8s.io/v1
     res(
         "coordination.k8s.io",
@@ -709,5 +737,25 @@ mod tests {
             "/apis/apiregistration.k8s.io/v1/apiservices"
         );
         assert!(groups().iter().any(|(g, _)| *g == "apiregistration.k8s.io"));
+    }
+
+    #[test]
+    fn certificate_signing_requests_have_approval_and_status() {
+        let csr = lookup("certificates.k8s.io", "v1", "certificatesigningrequests").unwrap();
+        assert_eq!(
+            (csr.kind, csr.short_names, csr.namespaced),
+            ("CertificateSigningRequest", &["csr"][..], false)
+        );
+        for name in ["approval", "status"] {
+            let s = csr.subresource(name).unwrap();
+            assert_eq!(
+                (s.kind, s.verbs),
+                ("CertificateSigningRequest", GET_PATCH_UPDATE)
+            );
+        }
+        assert_eq!(
+            csr.collection_path(None),
+            "/apis/certificates.k8s.io/v1/certificatesigningrequests"
+        );
     }
 }

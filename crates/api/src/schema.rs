@@ -7,9 +7,9 @@ use std::sync::OnceLock;
 
 use k8s_openapi::api::{
     apps::v1 as apps, authentication::v1 as authn, authorization::v1 as authz,
-    autoscaling::v1 as autoscaling, batch::v1 as batch, coordination::v1 as coordination,
-    core::v1 as core, discovery::v1 as discovery, events::v1 as events,
-    networking::v1 as networking, policy::v1 as policy, rbac::v1 as rbac,
+    autoscaling::v1 as autoscaling, batch::v1 as batch, certificates::v1 as certificates,
+    coordination::v1 as coordination, core::v1 as core, discovery::v1 as discovery,
+    events::v1 as events, networking::v1 as networking, policy::v1 as policy, rbac::v1 as rbac,
 };
 use k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1 as apiregistration;
 use schemars::generate::{SchemaGenerator, SchemaSettings};
@@ -130,6 +130,7 @@ kinds! {
     ("autoscaling", "Scale", autoscaling::Scale),
     ("batch", "CronJob", batch::CronJob),
     ("batch", "Job", batch::Job),
+    ("certificates.k8s.io", "CertificateSigningRequest", certificates::CertificateSigningRequest),
     ("coordination.k8s.io", "Lease", coordination::Lease),
     ("discovery.k8s.io", "EndpointSlice", discovery::EndpointSlice),
     ("events.k8s.io", "Event", events::Event),

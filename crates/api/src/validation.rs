@@ -9,6 +9,7 @@
 
 pub mod api_service;
 pub mod batch;
+pub mod certificates;
 pub mod cluster;
 pub mod config;
 pub mod container;
@@ -52,8 +53,9 @@ mod tests_workloads;
 use k8s_openapi::Metadata;
 use k8s_openapi::api::{
     apps::v1 as apps, authorization::v1 as authz, batch::v1 as batchv1,
-    coordination::v1 as coordination, core::v1 as core, discovery::v1 as discovery,
-    events::v1 as eventsv1, networking::v1 as networkingv1, rbac::v1 as rbacv1,
+    certificates::v1 as certificatesv1, coordination::v1 as coordination, core::v1 as core,
+    discovery::v1 as discovery, events::v1 as eventsv1, networking::v1 as networkingv1,
+    rbac::v1 as rbacv1,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1 as apiregistration;
@@ -327,6 +329,15 @@ fn validate(info: &ResourceInfo, obj: &Value, old: Option<&Value>) -> Vec<FieldE
             |r, i, _| limits::validate_resource_quota(r, i.namespaced),
             no_update,
         ),
+        ("certificates.k8s.io", "CertificateSigningRequest") => {
+            run::<certificatesv1::CertificateSigningRequest>(
+                info,
+                obj,
+                old,
+                |c, _, _| certificates::validate_csr(c),
+                certificates::validate_csr_update,
+            )
+        }
         ("coordination.k8s.io", "Lease") => run::<coordination::Lease>(
             info,
             obj,

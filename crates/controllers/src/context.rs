@@ -1,9 +1,12 @@
-//! What every controller gets: the client and the configuration.
+//! What every controller gets: the client, the configuration and the
+//! cluster's CSR signer.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use kube::Client;
+
+use crate::certificates::CsrSigner;
 
 /// Settings of the controllers (upstream's kube-controller-manager flags).
 #[derive(Debug, Clone)]
@@ -22,6 +25,10 @@ pub struct Config {
     pub pod_eviction_timeout: Duration,
     /// How often level-triggered loops resync everything.
     pub resync_period: Duration,
+    /// The cluster CA's certificate (PEM) that the root-ca-cert-publisher
+    /// puts into every namespace's `kube-root-ca.crt` ConfigMap; None
+    /// leaves that controller idle.
+    pub root_ca_pem: Option<String>,
 }
 
 impl Default for Config {
@@ -32,6 +39,7 @@ impl Default for Config {
             node_monitor_grace_period: Duration::from_secs(40),
             pod_eviction_timeout: Duration::from_secs(300),
             resync_period: Duration::from_secs(300),
+            root_ca_pem: None,
         }
     }
 }
@@ -43,14 +51,24 @@ pub struct Context {
     pub client: Client,
     /// Settings.
     pub config: Arc<Config>,
+    /// Issues certificates for approved CertificateSigningRequests of the
+    /// built-in signers; None leaves the csrsigning controller idle.
+    pub csr_signer: Option<Arc<dyn CsrSigner>>,
 }
 
 impl Context {
-    /// A context for `client` with `config`.
+    /// A context for `client` with `config` (and no CSR signer).
     pub fn new(client: Client, config: Config) -> Context {
         Context {
             client,
             config: Arc::new(config),
+            csr_signer: None,
         }
+    }
+
+    /// This context with `signer` issuing CSRs' certificates.
+    pub fn with_csr_signer(mut self, signer: Arc<dyn CsrSigner>) -> Context {
+        self.csr_signer = Some(signer);
+        self
     }
 }

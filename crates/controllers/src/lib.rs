@@ -8,6 +8,8 @@
 pub mod context;
 pub mod manager;
 
+pub mod certificates;
+pub mod clusterroleaggregation;
 pub mod cronjob;
 pub mod deployment;
 pub mod endpoints;
@@ -21,8 +23,10 @@ pub mod podcontrol;
 pub mod pods;
 pub mod replication;
 pub mod resourcequota;
+pub mod rootcacert;
 pub mod serviceaccount;
 
+pub use certificates::CsrSigner;
 pub use context::{Config, Context};
 pub use manager::{CONTROLLERS, ControllerManager};
 

@@ -32,6 +32,18 @@ pub const CONTROLLERS: &[(&str, Run)] = &[
     ("nodeipam", |c| Box::pin(crate::nodeipam::run(c))),
     ("garbagecollector", |c| Box::pin(crate::gc::run(c))),
     ("resourcequota", |c| Box::pin(crate::resourcequota::run(c))),
+    ("clusterrole-aggregation", |c| {
+        Box::pin(crate::clusterroleaggregation::run(c))
+    }),
+    ("root-ca-cert-publisher", |c| {
+        Box::pin(crate::rootcacert::run(c))
+    }),
+    ("csrapproving", |c| {
+        Box::pin(crate::certificates::approver::run(c))
+    }),
+    ("csrsigning", |c| {
+        Box::pin(crate::certificates::signer::run(c))
+    }),
 ];
 
 /// The name of the Lease the controller-manager elects with.

@@ -23,7 +23,8 @@ pub(super) fn zero(group: &str, kind: &str, o: &mut Map<String, Value>) {
         | ("batch", "Job")
         | ("batch", "CronJob")
         | ("", "ResourceQuota")
-        | ("apiregistration.k8s.io", "APIService") => json!({}),
+        | ("apiregistration.k8s.io", "APIService")
+        | ("certificates.k8s.io", "CertificateSigningRequest") => json!({}),
         _ => return,
     };
     if o.get("status").is_none_or(Value::is_null) {

@@ -151,6 +151,11 @@ pub(super) fn valid(group: &str, plural: &str) -> Value {
             json!({"metadata": meta("rq", ns), "spec": {"hard": {"pods": "10",
             "requests.cpu": "4", "count/deployments.apps": "5"}}})
         }
+        ("certificates.k8s.io", "certificatesigningrequests") => {
+            // An ECDSA P-256 request for CN=alice (openssl req).
+            json!({"metadata": meta("csr-1", None), "spec": {"request": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURSBSRVFVRVNULS0tLS0KTUlIS01ISUNBUUF3RURFT01Bd0dBMVVFQXd3RllXeHBZMlV3V1RBVEJnY3Foa2pPUFFJQkJnZ3Foa2pPUFFNQgpCd05DQUFSSlRFdE9iS3A2eHJ2MXQzUmpsRkRYc2ZjUVNjUU12ell2S3NRV3NnS3hPVnZrMkx2OGVaR21Pc21MCmg1Y0pRQnRrL2pkUyt5S1NZcG1GNHdwODVpWlBvQUF3Q2dZSUtvWkl6ajBFQXdJRFNBQXdSUUlnS1BwZTg1VkwKbHg0cHRhS2hmNjk2ckhvczFOQ3NPUjlYLzJ4RHZjUG9IQW9DSVFEK0p6Q1c3Ny9tbnZrVnpoK1JpUUVWRFA0cQoxUGI3eUhHTlFybEkwWVhCT0E9PQotLS0tLUVORCBDRVJUSUZJQ0FURSBSRVFVRVNULS0tLS0K",
+            "signerName": "example.com/signer", "usages": ["digital signature", "client auth"]}})
+        }
         ("coordination.k8s.io", "leases") => {
             json!({"metadata": meta("l", ns), "spec": {"holderIdentity": "me",
             "leaseDurationSeconds": 15}})

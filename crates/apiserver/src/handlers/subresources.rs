@@ -1,7 +1,9 @@
 //! Subresources: `status` (the object, writes touch only its status),
 //! `scale` (an autoscaling/v1 Scale view of spec.replicas), `binding`
-//! (assigns a pod to a node), `eviction`, namespace `finalize`, and the
-//! node-backed streams that answer 503 until an agent serves them.
+//! (assigns a pod to a node), `eviction`, namespace `finalize`, a
+//! CertificateSigningRequest's `approval` (and its `status`, through the
+//! same strategy), and the node-backed streams that answer 503 until an
+//! agent serves them.
 
 use axum::response::Response;
 use http::{Method, StatusCode};
@@ -26,7 +28,10 @@ pub(crate) async fn route(
 ) -> Result<Response> {
     let m = method.as_str();
     match (sub, m) {
-        ("status", "GET" | "HEAD") => super::read::get(ctx, t).await,
+        ("status" | "approval", "PUT" | "PATCH") if t.info.kind == "CertificateSigningRequest" => {
+            csr_write(ctx, t, sub, m == "PATCH").await
+        }
+        ("status" | "approval", "GET" | "HEAD") => super::read::get(ctx, t).await,
         ("status", "PUT") => super::write::update(ctx, t).await,
         ("status", "PATCH") => super::write::patch(ctx, t).await,
         ("scale", "GET" | "HEAD") => {
@@ -54,6 +59,58 @@ pub(crate) async fn route(
         ("token", "POST") => super::token::create(ctx, t).await,
         _ => Err(not_allowed(method, t)),
     }
+}
+
+/// A CertificateSigningRequest's `status` or `approval` write: the body
+/// (or the stored object patched) goes through upstream's strategy for
+/// the subresource, which keeps all but the status (`status`, without the
+/// Approved and Denied conditions) or all but the conditions
+/// (`approval`), then through the `status` write pipeline.
+async fn csr_write(ctx: &Ctx<'_>, t: &Target, sub: &str, is_patch: bool) -> Result<Response> {
+    let opts = WriteOpts::from_request(ctx)?;
+    let put_body = (!is_patch).then(|| decode_body(ctx)).transpose()?;
+    let ct = ctx
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let type_name = ironclad_api::schema::type_name_of(t.info).unwrap_or_default();
+    let now = crate::machinery::now();
+    let status = Target {
+        subresource: Some("status".into()),
+        ..t.clone()
+    };
+    let w = update_object(ctx.state, &status, &opts, |old| {
+        let patched = match &put_body {
+            Some(b) => Ok(b.clone()),
+            None if ct.starts_with("application/json-patch+json") => {
+                ironclad_patch::json_patch(old, &ctx.body)
+            }
+            None if ct.starts_with("application/merge-patch+json") => {
+                ironclad_patch::merge_patch(old, &ctx.body)
+            }
+            None if ct.starts_with("application/strategic-merge-patch+json") => {
+                ironclad_patch::parse_json(&ctx.body)
+                    .and_then(|p| ironclad_patch::strategic_merge_patch(old, &p, type_name))
+            }
+            None => {
+                return Err(ApiError::unsupported_media_type(format!(
+                    "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got {ct:?})"
+                )));
+            }
+        };
+        let mut new = patched.map_err(|e| ApiError::bad_request(e.to_string()))?;
+        ironclad_api::certificates::prepare_update(Some(sub), &mut new, old, &now);
+        Ok(new)
+    })
+    .await?;
+    let body = crate::response::render_object(
+        t.info,
+        crate::response::shape(ctx.headers, &ctx.params),
+        w.object,
+    );
+    Ok(respond(StatusCode::OK, &body, &w.warnings))
 }
 
 /// The autoscaling/v1 Scale of a workload.
