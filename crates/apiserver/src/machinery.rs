@@ -178,6 +178,11 @@ pub fn prepare_update(
     old: &Value,
     subresource: Option<&str>,
 ) {
+    // Upstream's CSR strategy: an update of the main resource keeps the
+    // spec it was created with (and its status).
+    if info.kind == "CertificateSigningRequest" && subresource.is_none() {
+        ironclad_api::certificates::prepare_update(None, new, old, &now());
+    }
     if subresource == Some("status") {
         let status = new.get("status").cloned();
         let mut merged = old.clone();

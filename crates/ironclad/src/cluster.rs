@@ -13,11 +13,10 @@
 //! expiry.
 
 use std::net::IpAddr;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use ironclad_pki::{Ca, ClusterSecrets, Ensured, JoinToken, PkiDir};
 use ironclad_store::{Compare, Op, Store, Txn};
 
@@ -195,19 +194,4 @@ pub async fn rotate_serving(
             Err(err) => eprintln!("      could not rotate the serving certificate: {err}"),
         }
     }
-}
-
-/// Refuses a data directory whose PKI files have loose permissions.
-pub fn check_private(path: &Path) -> anyhow::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    if let Ok(meta) = std::fs::metadata(path)
-        && meta.permissions().mode() & 0o077 != 0
-    {
-        bail!(
-            "{} is readable by others (mode {:o}); it holds a private key: chmod 600 it",
-            path.display(),
-            meta.permissions().mode() & 0o777
-        );
-    }
-    Ok(())
 }

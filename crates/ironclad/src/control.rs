@@ -22,14 +22,6 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 use tokio::sync::watch;
 
-/// A client for the API server at `url` (a server's own loopback address).
-pub fn client_for_url(url: &str) -> anyhow::Result<Client> {
-    let uri = url
-        .parse()
-        .with_context(|| format!("API server URL {url:?}"))?;
-    Client::try_from(kube::Config::new(uri)).context("build the API client")
-}
-
 /// A client from a kubeconfig file.
 pub async fn client_from_kubeconfig(path: &PathBuf) -> anyhow::Result<Client> {
     let kubeconfig = kube::config::Kubeconfig::read_from(path)
@@ -64,6 +56,7 @@ impl Loops {
         scheduler: Client,
         identity: &str,
         config: ironclad_controllers::Config,
+        signer: Option<std::sync::Arc<dyn ironclad_controllers::CsrSigner>>,
     ) -> anyhow::Result<Loops> {
         let (stop, rx) = watch::channel(false);
         let mut tasks = Vec::new();
@@ -72,7 +65,8 @@ impl Loops {
                 Component::ControllerManager => controllers.clone(),
                 Component::Scheduler => scheduler.clone(),
             };
-            let elected = Elected::new(which, client, identity, config.clone())?;
+            let mut elected = Elected::new(which, client, identity, config.clone())?;
+            elected.signer = signer.clone();
             let mut leading = elected.elector.subscribe();
             tasks.push(tokio::spawn(elected.run(stopped(rx.clone()))));
             tasks.push(tokio::spawn(async move {
@@ -104,6 +98,7 @@ struct Elected {
     client: Client,
     elector: LeaseElector,
     config: ironclad_controllers::Config,
+    signer: Option<std::sync::Arc<dyn ironclad_controllers::CsrSigner>>,
 }
 
 impl Elected {
@@ -123,6 +118,7 @@ impl Elected {
             client,
             elector,
             config,
+            signer: None,
         })
     }
 
@@ -133,7 +129,10 @@ impl Elected {
         let client = self.client.clone();
         let work = match self.which {
             Component::ControllerManager => {
-                let ctx = Context::new(client, self.config.clone());
+                let mut ctx = Context::new(client, self.config.clone());
+                if let Some(signer) = self.signer.clone() {
+                    ctx = ctx.with_csr_signer(signer);
+                }
                 tokio::spawn(while_leading(leading, move || {
                     ControllerManager::run_all(ctx.clone())
                 }))

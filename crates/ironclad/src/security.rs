@@ -95,7 +95,26 @@ pub async fn ensure_join_token(api: &ApiServer, token: &ironclad_pki::JoinToken)
 }
 
 /// The controller-manager's configuration that comes from the cluster
-/// secrets: the CA it publishes and signs with.
-pub fn controller_extras(_joined: &Joined) -> ironclad_controllers::Config {
-    ironclad_controllers::Config::default()
+/// secrets: the CA it publishes in every namespace.
+pub fn controller_config(joined: &Joined) -> ironclad_controllers::Config {
+    ironclad_controllers::Config {
+        root_ca_pem: Some(joined.secrets.ca_cert_pem.clone()),
+        ..Default::default()
+    }
+}
+
+/// Signs approved CertificateSigningRequests with the cluster CA.
+pub struct CaSigner(pub ironclad_pki::Ca);
+
+impl ironclad_controllers::CsrSigner for CaSigner {
+    fn sign(&self, csr_pem: &str, client: bool, validity: std::time::Duration) -> Result<String, String> {
+        let usage = if client {
+            ironclad_pki::Usage::Client
+        } else {
+            ironclad_pki::Usage::Server
+        };
+        self.0
+            .sign_csr(csr_pem, usage, validity)
+            .map_err(|e| e.to_string())
+    }
 }

@@ -241,7 +241,8 @@ pub async fn run(args: ServerArgs, shutdown: impl Future<Output = ()>) -> anyhow
         crate::cluster::client(&cm)?,
         crate::cluster::client(&sched)?,
         &id,
-        crate::security::controller_extras(&joined),
+        crate::security::controller_config(&joined),
+        Some(Arc::new(crate::security::CaSigner(joined.ca.clone()))),
     )?;
     let kubeconfig = args.data_dir.join("admin.kubeconfig");
     phase(6, &format!("kubeconfig: {}", kubeconfig.display()));

@@ -37,6 +37,8 @@ pub(crate) struct WriteOpts {
     pub validation: FieldValidation,
     /// managedFields were computed by server-side apply: record no update.
     pub applied: bool,
+    /// Who asks (None: the server itself), for admission.
+    pub user: Option<ironclad_auth::UserInfo>,
 }
 
 impl WriteOpts {
@@ -47,6 +49,7 @@ impl WriteOpts {
             manager: manager(ctx.params.field_manager.as_deref(), ctx.headers),
             validation: ctx.params.field_validation()?,
             applied: false,
+            user: Some(ctx.user.clone()),
         })
     }
 
@@ -57,6 +60,7 @@ impl WriteOpts {
             manager: manager.to_string(),
             validation: FieldValidation::Ignore,
             applied: false,
+            user: None,
         }
     }
 }
@@ -223,6 +227,15 @@ pub(crate) async fn create_object(
         "Pod" => crate::kinds::pod_initial_status(&mut obj),
         "DaemonSet" => crate::kinds::daemon_set_template_generation(&mut obj, None),
         "APIService" => crate::kinds::api_service_initial_status(&mut obj),
+        "CertificateSigningRequest" => {
+            let requester = opts.user.as_ref().map(|u| ironclad_api::certificates::Requester {
+                username: u.name.clone(),
+                uid: u.uid.clone(),
+                groups: u.groups.clone(),
+                extra: u.extra.clone(),
+            });
+            ironclad_api::certificates::set_requester(&mut obj, requester.as_ref());
+        }
         _ => {}
     }
     invalid(info, &obj, validation::validate_create(info, &obj))?;

@@ -97,10 +97,10 @@ impl Proc {
         let _ = self.child.wait();
     }
 
-    /// The port it serves the API on (from its "API server: http://…"
+    /// The port it serves the API on (from its "API server: https://…"
     /// line, waiting for it if not seen yet).
     pub fn port(&mut self) -> u16 {
-        const MARK: &str = "API server: http://";
+        const MARK: &str = "API server: https://";
         let line = match self.seen.iter().find(|l| l.contains(MARK)) {
             Some(l) => l.clone(),
             None => self.expect(MARK),
