@@ -11,6 +11,7 @@
 //! runner uses to keep structured inputs for further mutation.
 #![forbid(unsafe_code)]
 
+pub mod abac;
 pub mod bodies;
 mod fixtures;
 pub mod mutate;
@@ -32,6 +33,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("body_json", bodies::body_json),
     ("body_yaml", bodies::body_yaml),
     ("body_protobuf", bodies::body_protobuf),
+    ("abac_policy", abac::abac_policy),
 ];
 
 /// The target called `name`.

@@ -248,6 +248,42 @@ YAML_BODIES = [
 DUPLICATES = b'{"metadata":{"name":"a","name":"b"},"spec":{"containers":[{"image":"x","image":"y"}]},"spec":{}}'
 
 
+ABAC_V1 = '{"apiVersion":"abac.authorization.kubernetes.io/v1beta1","kind":"Policy","spec":%s}'
+ABAC_POLICIES = [
+    # The documented example file.
+    "\n".join(ABAC_V1 % spec for spec in [
+        '{"user":"*","nonResourcePath":"*","readonly":true}',
+        '{"user":"admin","namespace":"*","resource":"*","apiGroup":"*"}',
+        '{"user":"scheduler","namespace":"*","resource":"pods","readonly":true}',
+        '{"user":"scheduler","namespace":"*","resource":"bindings"}',
+        '{"user":"kubelet","namespace":"*","resource":"pods","readonly":true}',
+        '{"user":"kubelet","namespace":"*","resource":"events"}',
+        '{"user":"alice","namespace":"projectCaribou","resource":"*","apiGroup":"*"}',
+        '{"user":"bob","namespace":"projectCaribou","resource":"*","apiGroup":"*","readonly":true}',
+    ]) + "\n",
+    # Legacy lines, comments and blank lines.
+    '# legacy policies\n\n{"readonly": true, "resource": "events"}\n{"user":"scheduler", "readonly": true, "resource": "pods"}\n'
+    '{"user":"alice", "namespace": "projectCaribou"}\r\n{"group":"admins"}\n   # indented comment\n{}\n',
+    # Groups, API groups, path prefixes, nulls and the explicit v0.
+    "\n".join([
+        ABAC_V1 % '{"group":"system:authenticated","readonly":true,"nonResourcePath":"/version"}',
+        ABAC_V1 % '{"group":"admins","namespace":"*","resource":"*","apiGroup":"*"}',
+        ABAC_V1 % '{"user":"system:node:n1","namespace":"","resource":"nodes","apiGroup":""}',
+        ABAC_V1 % '{"user":"*","readonly":true,"nonResourcePath":"/healthz/*"}',
+        ABAC_V1 % '{"user":null,"group":"x","namespace":"ns1","resource":"widgets","apiGroup":"x"}',
+        '{"apiVersion":"abac.authorization.kubernetes.io/v0","kind":"Policy","user":"bob","readonly":true}',
+    ]),
+    # Errors: unknown fields, versions and kinds, bad JSON, wrong types.
+    '{"user":"bob", "ns": "projectCaribou"}',
+    ABAC_V1 % '{"user":"a","verbs":["get"]}',
+    '{"apiVersion":"abac.authorization.kubernetes.io/v1","kind":"Policy","spec":{}}',
+    '{"apiVersion":"abac.authorization.kubernetes.io/v1beta1","kind":"Rule","spec":{}}',
+    '{"user":"a"}\n{"user":',
+    ABAC_V1 % '{"user":"a","readonly":"yes"}',
+    '[{"user":"a"}]',
+]
+
+
 def write(target, named):
     directory = os.path.join(SEEDS, target)
     shutil.rmtree(directory, ignore_errors=True)
@@ -290,6 +326,7 @@ def main():
     write("body_json", [(None, b) for b in json_bodies] + [("duplicates", DUPLICATES)])
     write("body_yaml", [(None, b) for b in YAML_BODIES] + [(None, b) for b in json_bodies[:3]])
     write("body_protobuf", sorted(protobuf_seeds().items()))
+    write("abac_policy", [(None, p) for p in ABAC_POLICIES])
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ mod rule;
 mod tests;
 
 pub use aggregation::{aggregate_rules, same_rule, selector_matches};
+pub(crate) use covers::go_quote;
 pub use covers::{breakdown_rule, compact_rules, compact_string, escalation_message, rules_cover};
 pub use index::RbacIndex;
 pub use rule::{

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::rbac::v1::PolicyRule;
 
+use super::index::RbacIndex;
 use super::rule::{ALL, list, url_matches};
 use crate::user::UserInfo;
 
@@ -25,6 +26,23 @@ pub fn rules_cover(owner: &[PolicyRule], requested: &[PolicyRule]) -> Result<(),
         Ok(())
     } else {
         Err(uncovered)
+    }
+}
+
+impl RbacIndex {
+    /// Upstream's `ConfirmNoEscalation`: whether `user` holds, in
+    /// `namespace` ("" for cluster-wide), every permission of `rules` it
+    /// wants to put in a Role, ClusterRole or binding; if not, upstream's
+    /// refusal. (Whether the user may `escalate` or `bind` instead, or is in
+    /// `system:masters`, is for the caller to check first.)
+    pub fn confirm_no_escalation(
+        &self,
+        user: &UserInfo,
+        namespace: &str,
+        rules: &[PolicyRule],
+    ) -> Result<(), String> {
+        let (owner, errors) = self.policy_rules_for(user, namespace);
+        rules_cover(&owner, rules).map_err(|missing| escalation_message(user, &missing, &errors))
     }
 }
 

@@ -877,3 +877,39 @@ fn selectors_match_like_label_selectors() {
     assert_eq!(selector_matches(&expr("In", &[]), &labels), None);
     assert_eq!(selector_matches(&expr("Exists", &["x"]), &labels), None);
 }
+
+#[test]
+fn escalation_is_refused_beyond_held_rules() {
+    let index = fixture();
+    let bob = user("bob", &[]);
+    // bob may do anything with config maps in ns1, and nothing elsewhere.
+    let configmaps = vec![rule(&["get", "update"], &[""], &["configmaps"])];
+    assert_eq!(
+        index.confirm_no_escalation(&bob, "ns1", &configmaps),
+        Ok(())
+    );
+    let refused = index
+        .confirm_no_escalation(&bob, "ns2", &configmaps)
+        .unwrap_err();
+    assert_eq!(
+        refused,
+        "user \"bob\" (groups=[\"system:authenticated\"]) is attempting to grant RBAC permissions not currently held:\n\
+         {APIGroups:[\"\"], Resources:[\"configmaps\"], Verbs:[\"get\" \"update\"]}"
+    );
+    let secrets = vec![rule(&["get"], &[""], &["secrets"])];
+    assert!(index.confirm_no_escalation(&bob, "ns1", &secrets).is_err());
+    // A missing role shows as a resolution error.
+    let index = RbacIndex::new(
+        vec![],
+        vec![crb("gone", "nope", vec![subject("User", "bob", None)])],
+        vec![],
+        vec![],
+    );
+    let refused = index.confirm_no_escalation(&bob, "", &secrets).unwrap_err();
+    assert!(
+        refused.ends_with(
+            r#"; resolution errors: [clusterrole.rbac.authorization.k8s.io "nope" not found]"#
+        ),
+        "{refused}"
+    );
+}
