@@ -16,6 +16,7 @@ mod fixtures;
 pub mod mutate;
 pub mod patches;
 pub mod selectors;
+pub mod tokens;
 
 /// A fuzz target: arbitrary bytes in, whether the input was accepted out.
 pub type Target = fn(&[u8]) -> bool;
@@ -32,6 +33,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("body_json", bodies::body_json),
     ("body_yaml", bodies::body_yaml),
     ("body_protobuf", bodies::body_protobuf),
+    ("token", tokens::token),
 ];
 
 /// The target called `name`.
