@@ -17,6 +17,7 @@ mod fixtures;
 pub mod mutate;
 pub mod patches;
 pub mod selectors;
+pub mod tokens;
 
 /// A fuzz target: arbitrary bytes in, whether the input was accepted out.
 pub type Target = fn(&[u8]) -> bool;
@@ -34,6 +35,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("body_yaml", bodies::body_yaml),
     ("body_protobuf", bodies::body_protobuf),
     ("abac_policy", abac::abac_policy),
+    ("token", tokens::token),
 ];
 
 /// The target called `name`.

@@ -247,6 +247,24 @@ YAML_BODIES = [
 
 DUPLICATES = b'{"metadata":{"name":"a","name":"b"},"spec":{"containers":[{"image":"x","image":"y"}]},"spec":{}}'
 
+# Bearer tokens and token files. The JWTs were signed once with the key
+# whose public half is fuzz/src/tokens.rs's PUBLIC_KEY (the private half
+# was thrown away); they are valid at the target's fixed time.
+TOKEN_JWTS = [
+    "eyJhbGciOiJSUzI1NiIsImtpZCI6IjZwellQUUxCN203Qnk0azFTcXo5SlVYRkxwdFlWejAxN3dhc3dzMVFjZ0EifQ.eyJpc3MiOiJodHRwczovL2t1YmVybmV0ZXMuZGVmYXVsdC5zdmMuY2x1c3Rlci5sb2NhbCIsInN1YiI6InN5c3RlbTpzZXJ2aWNlYWNjb3VudDpkZWZhdWx0OmJ1aWxkZXIiLCJhdWQiOlsiaHR0cHM6Ly9rdWJlcm5ldGVzLmRlZmF1bHQuc3ZjLmNsdXN0ZXIubG9jYWwiXSwiZXhwIjoyMDY0MDk2MDAwLCJpYXQiOjE3NDg3MzYwMDAsIm5iZiI6MTc0ODczNjAwMCwianRpIjoiN2ZiZjRiN2QtMWQyZC00Y2E4LWFlZTItOWVhODI5NjY5NDM4Iiwia3ViZXJuZXRlcy5pbyI6eyJuYW1lc3BhY2UiOiJkZWZhdWx0Iiwic2VydmljZWFjY291bnQiOnsibmFtZSI6ImJ1aWxkZXIiLCJ1aWQiOiJzYS11aWQifSwicG9kIjp7Im5hbWUiOiJ3ZWItMCIsInVpZCI6InBvZC11aWQifSwibm9kZSI6eyJuYW1lIjoibm9kZS0xIiwidWlkIjoibm9kZS11aWQifX19.L6SUnDIDC-ctZOcAfe6pd5vtaNjjiXsQWnQBriszOiBs97AHMOMm80jpJt1D9OeYYBo-aIsxX9rE93RLbjs5SMf0HGZ45UqGFMt77tLU78C-vUkhjXh4EYB35udjiBg-qKrbE5hXwnBqujbVhvhEtr0gxb8--GzL6IJl0y2k6TV18u1-rGZU7Wqc4If9ZMCIYxvcectQ9h29dUw0QChgLj2As9vbiOuG_JbU9XglvWfhaZRPVVRSE_ozGXuzIwauMomUJDnCuhpwY1gzabBuKnz3MjJ86Li5cTD7q4WmnAg_Tmh9UCR4znHYaXAybiC51j4YWxa3qOlFzAYEoSq1Lg",
+    "eyJhbGciOiJSUzI1NiIsImtpZCI6IjZwellQUUxCN203Qnk0azFTcXo5SlVYRkxwdFlWejAxN3dhc3dzMVFjZ0EifQ.eyJpc3MiOiJodHRwczovL2t1YmVybmV0ZXMuZGVmYXVsdC5zdmMuY2x1c3Rlci5sb2NhbCIsInN1YiI6InN5c3RlbTpzZXJ2aWNlYWNjb3VudDpkZWZhdWx0OmJ1aWxkZXIiLCJhdWQiOltdLCJleHAiOjIwNjQwOTYwMDAsImlhdCI6MTc0ODczNjAwMCwibmJmIjoxNzQ4NzM2MDAwLCJqdGkiOiJiZTQ2ZWJiYS1mY2U5LTQ1OTctYWFkNi02NmJlNmEzMmY3ZDkiLCJrdWJlcm5ldGVzLmlvIjp7Im5hbWVzcGFjZSI6ImRlZmF1bHQiLCJzZXJ2aWNlYWNjb3VudCI6eyJuYW1lIjoiYnVpbGRlciIsInVpZCI6InNhLXVpZCJ9fX0.BNKtTc0tHcPfWt_8ueHKDolEmQGJNSjJC0UXds3CPc8Nb6q8HF3JaTY7uDyoOD0E3o5m3dEb2KzTNukK7cJRDeIQlpeep41GHhBHs-fz76tsKQ8GeFAwHlvaC9_MH2bivw7tn3CAGs3Cyk4Baf8QgjSEsMoFyRENtpW70Lht3tE3OMPjj8IBwji4zB_nxZ9PfJ8UjNs_x4NxEEY9adNxLB3swoXAn--FTe2HOeP1hQcFX1j50tnvLklYBlJrzkXXfO67T_EhvikXk2GzqSY917dWmYO1AiGgCIxVR48aukF0EwTOMNXxmDz9moHHDPO2bwoCYcsKQwI2L1cYTuAIXw",
+    "eyJhbGciOiJSUzI1NiIsImtpZCI6IjZwellQUUxCN203Qnk0azFTcXo5SlVYRkxwdFlWejAxN3dhc3dzMVFjZ0EifQ.eyJpc3MiOiJrdWJlcm5ldGVzL3NlcnZpY2VhY2NvdW50Iiwic3ViIjoic3lzdGVtOnNlcnZpY2VhY2NvdW50OmRlZmF1bHQ6YnVpbGRlciIsImt1YmVybmV0ZXMuaW8vc2VydmljZWFjY291bnQvbmFtZXNwYWNlIjoiZGVmYXVsdCIsImt1YmVybmV0ZXMuaW8vc2VydmljZWFjY291bnQvc2VjcmV0Lm5hbWUiOiJidWlsZGVyLXRva2VuIiwia3ViZXJuZXRlcy5pby9zZXJ2aWNlYWNjb3VudC9zZXJ2aWNlLWFjY291bnQubmFtZSI6ImJ1aWxkZXIiLCJrdWJlcm5ldGVzLmlvL3NlcnZpY2VhY2NvdW50L3NlcnZpY2UtYWNjb3VudC51aWQiOiJzYS11aWQifQ.xdudL59DtvT2iNeAy5Zd9Vrv7cJsL1-W5d7x-guJT0Yimkyee4qttEO3HY2eTCjBAzhSUPvmr2yd76Rb9f-5851xSrWN8bM4U6FDBXqmqNWlWcDflrVDIAOausxvTxN1TeZQffL8oIOhIqvzxWujiQe_pLe0EsT4bbdZKzQo3lkzZZb09hX0gSMDrdVuo-Fg_j5yoWsGIn9BdNuk8GhkUCU_gZ7m-CjCRU7enf45HfEBEtDZz-3G-OWdjNsr-cOUm77HqT1V6OvtMVUTAURRHjA2dnAaFRG-6iu-CCk00CoAVMRgrU9gSImixQEOLr1A4opeJ6qcPvfcMH2iBQRLqA",
+]
+TOKEN_SEEDS = [
+    b"abcdef.0123456789abcdef",
+    b"abcdef.ffffffffffffffff",
+    b"s3cr3t-admin",
+    b"31ada4fd-adec-460c-809a-9e56ceb75269,admin,1,\"system:masters,dev\"\n"
+    b"kubelet-token,kubelet,10001,system:nodes\n,empty,0\nt3,alice,alice-uid\n",
+    b"t1,u1,1\r\nt1,u2,2,\"multi\nline\"\r\n\n",
+    b"eyJhbGciOiJub25lIn0.eyJpc3MiOiJrdWJlcm5ldGVzL3NlcnZpY2VhY2NvdW50In0.",
+] + [t.encode() for t in TOKEN_JWTS]
+
 
 ABAC_V1 = '{"apiVersion":"abac.authorization.kubernetes.io/v1beta1","kind":"Policy","spec":%s}'
 ABAC_POLICIES = [
@@ -327,6 +345,7 @@ def main():
     write("body_yaml", [(None, b) for b in YAML_BODIES] + [(None, b) for b in json_bodies[:3]])
     write("body_protobuf", sorted(protobuf_seeds().items()))
     write("abac_policy", [(None, p) for p in ABAC_POLICIES])
+    write("token", [(None, t) for t in TOKEN_SEEDS])
 
 
 if __name__ == "__main__":

@@ -173,6 +173,34 @@ pub fn dictionary(target: &str) -> &'static [&'static [u8]] {
         "label_selector" | "field_selector" => SELECTOR_TOKENS,
         "body_yaml" | "server_side_apply" => YAML_TOKENS,
         "body_protobuf" => PROTOBUF_TOKENS,
+        "token" => TOKEN_TOKENS,
         _ => JSON_TOKENS,
     }
 }
+
+/// Pieces of bearer tokens (bootstrap tokens, JWTs and their base64url
+/// JSON) and of token-file CSV.
+const TOKEN_TOKENS: &[&[u8]] = &[
+    b".",
+    b",",
+    b"\"",
+    b"\"\"",
+    b"\n",
+    b"\r\n",
+    b"abcdef",
+    b"0123456789abcdef",
+    b"abcdef.0123456789abcdef",
+    b"eyJ",
+    b"eyJhbGciOiJSUzI1NiJ9",
+    b"eyJhbGciOiJub25lIn0",
+    b"eyJhbGciOiJIUzI1NiJ9",
+    b"eyJpc3MiOiJrdWJlcm5ldGVzL3NlcnZpY2VhY2NvdW50In0",
+    b"eyJpc3MiOiJodHRwczovL2t1YmVybmV0ZXMuZGVmYXVsdC5zdmMuY2x1c3Rlci5sb2NhbCJ9",
+    b"e30",
+    b"=",
+    b"-",
+    b"_",
+    b"system:masters",
+    b"s3cr3t-admin",
+    b"kubelet-token",
+];

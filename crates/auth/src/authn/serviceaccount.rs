@@ -37,6 +37,9 @@ pub const LEGACY_ISSUER: &str = "kubernetes/serviceaccount";
 /// The shortest lifetime a TokenRequest may ask for (10 minutes); the API
 /// layer validates it, the signer refuses less.
 pub const MIN_EXPIRATION_SECONDS: i64 = 600;
+/// The longest lifetime a TokenRequest may ask for (2^32 s); the API layer
+/// validates it, the signer refuses more.
+pub const MAX_EXPIRATION_SECONDS: i64 = 1 << 32;
 /// The lifetime the kubelet asks for its projected tokens, which upstream
 /// extends (see [`TokenSigner::with_extended_expiration`]).
 pub const WARN_ONLY_BOUND_TOKEN_EXPIRATION_SECONDS: i64 = 60 * 60 + 7;
@@ -84,6 +87,16 @@ fn is_dns_subdomain(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn authenticators_are_shareable_between_threads() {
+        fn shareable<T: Send + Sync + 'static>() {}
+        shareable::<TokenSigner>();
+        shareable::<TokenVerifier>();
+        shareable::<VerifiedToken>();
+        shareable::<crate::authn::tokenfile::TokenFile>();
+        shareable::<crate::authn::x509::ClientCertAuthenticator>();
+    }
 
     #[test]
     fn usernames() {

@@ -24,6 +24,14 @@ pub(crate) fn unix_seconds(t: SystemTime) -> i64 {
     }
 }
 
+/// `t` in nanoseconds since the Unix epoch (negative before 1970).
+pub(crate) fn unix_nanos(t: SystemTime) -> i128 {
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => d.as_nanos() as i128,
+        Err(before) => -(before.duration().as_nanos() as i128),
+    }
+}
+
 /// The instant `secs` seconds after the Unix epoch, saturating at the
 /// ends of what `SystemTime` holds.
 pub(crate) fn from_unix_seconds(secs: i64) -> SystemTime {
@@ -76,6 +84,15 @@ mod tests {
         assert_eq!(offset, t);
         assert!(parse("yesterday").is_err());
         assert!(parse("").is_err());
+    }
+
+    #[test]
+    fn nanoseconds() {
+        assert_eq!(
+            unix_nanos(UNIX_EPOCH + Duration::from_millis(1500)),
+            1_500_000_000
+        );
+        assert_eq!(unix_nanos(UNIX_EPOCH - Duration::from_nanos(1)), -1);
     }
 
     #[test]

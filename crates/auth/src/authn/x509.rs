@@ -24,7 +24,7 @@ use x509_parser::prelude::FromDer;
 use x509_parser::x509::AttributeTypeAndValue;
 
 use crate::authn::extra::CREDENTIAL_ID;
-use crate::authn::timefmt::{format_unix, unix_seconds};
+use crate::authn::timefmt::{format_unix, unix_nanos, unix_seconds};
 use crate::user::{AUTHENTICATED, UserInfo};
 
 /// Why a client certificate was refused, or a CA bundle not loaded.
@@ -155,16 +155,18 @@ impl ClientCertAuthenticator {
         // Go checks the leaf's validity period before it builds chains, so
         // an expired certificate is reported as expired whoever signed it.
         let now_secs = unix_seconds(now);
+        let now_nanos = unix_nanos(now);
         let validity = cert.validity();
         let not_before = validity.not_before.timestamp();
         let not_after = validity.not_after.timestamp();
-        if now_secs < not_before {
+        let nanos = |secs: i64| i128::from(secs) * 1_000_000_000;
+        if now_nanos < nanos(not_before) {
             return Err(fail(VerifyFailure::NotYetValid {
                 now: now_secs,
                 not_before,
             }));
         }
-        if now_secs > not_after {
+        if now_nanos > nanos(not_after) {
             return Err(fail(VerifyFailure::Expired {
                 now: now_secs,
                 not_after,

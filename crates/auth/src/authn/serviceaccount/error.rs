@@ -15,6 +15,11 @@ pub enum TokenError {
         "spec.expirationSeconds: Invalid value: {0}: may not specify a duration less than 10 minutes"
     )]
     ExpirationTooShort(i64),
+    /// The requested lifetime is above the maximum.
+    #[error(
+        "spec.expirationSeconds: Invalid value: {0}: may not specify a duration larger than 2^32 seconds"
+    )]
+    ExpirationTooLong(i64),
     /// The signing library failed.
     #[error("failed to generate token: {0}")]
     Signing(String),

@@ -9,7 +9,7 @@ use jsonwebtoken::Header;
 use super::claims::{BoundKind, Claims, Kubernetes, Ref, TokenSpec};
 use super::keys::{self, SigningKey};
 use super::{
-    EXPIRATION_EXTENSION_SECONDS, MIN_EXPIRATION_SECONDS, TokenError,
+    EXPIRATION_EXTENSION_SECONDS, MAX_EXPIRATION_SECONDS, MIN_EXPIRATION_SECONDS, TokenError,
     WARN_ONLY_BOUND_TOKEN_EXPIRATION_SECONDS, make_username,
 };
 use crate::authn::timefmt::unix_seconds;
@@ -96,6 +96,9 @@ impl TokenSigner {
         if spec.expiration_seconds < MIN_EXPIRATION_SECONDS {
             return Err(TokenError::ExpirationTooShort(spec.expiration_seconds));
         }
+        if spec.expiration_seconds > MAX_EXPIRATION_SECONDS {
+            return Err(TokenError::ExpirationTooLong(spec.expiration_seconds));
+        }
         if spec.namespace.is_empty()
             || spec.service_account_name.is_empty()
             || spec.service_account_uid.is_empty()
@@ -158,7 +161,9 @@ impl TokenSigner {
             ..Default::default()
         };
         let token = self.encode(&claims)?;
-        let status_expiration = now + Duration::from_secs(lifetime.unsigned_abs());
+        let status_expiration = now
+            .checked_add(Duration::from_secs(lifetime.unsigned_abs()))
+            .ok_or_else(|| TokenError::InvalidSpec("the expiration is out of range".to_string()))?;
         Ok((token, status_expiration))
     }
 

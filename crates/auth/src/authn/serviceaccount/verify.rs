@@ -3,7 +3,7 @@
 //! the lookups, which are [`validate_live`](super::validate_live)).
 
 use std::collections::BTreeMap;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use aws_lc_rs::digest;
 use base64::Engine as _;
@@ -18,7 +18,7 @@ use super::{
     split_username,
 };
 use crate::authn::extra;
-use crate::authn::timefmt::from_unix_seconds;
+use crate::authn::timefmt::{from_unix_seconds, unix_nanos};
 use crate::user::{AUTHENTICATED, SERVICE_ACCOUNTS, UserInfo};
 
 /// Verifies service-account tokens.
@@ -275,19 +275,22 @@ impl TokenVerifier {
 /// A bound token's times and claims, as upstream's validator checks them
 /// before its lookups.
 fn bound_token(claims: &Claims, now: SystemTime) -> Result<VerifiedToken, TokenError> {
-    let leeway = Duration::from_secs(LEEWAY_SECONDS.unsigned_abs());
+    // Compared in nanoseconds, so that no date, however absurd, overflows.
+    let now = unix_nanos(now);
+    let at = |secs: i64| i128::from(secs) * 1_000_000_000;
+    let leeway = at(LEEWAY_SECONDS);
     if let Some(nbf) = claims.nbf
-        && now + leeway < from_unix_seconds(nbf)
+        && now + leeway < at(nbf)
     {
         return Err(TokenError::NotValidYet);
     }
     if let Some(exp) = claims.exp
-        && now.checked_sub(leeway).unwrap_or(now) > from_unix_seconds(exp)
+        && now - leeway > at(exp)
     {
         return Err(TokenError::Expired);
     }
     if let Some(iat) = claims.iat
-        && now + leeway < from_unix_seconds(iat)
+        && now + leeway < at(iat)
     {
         return Err(TokenError::IssuedInTheFuture);
     }

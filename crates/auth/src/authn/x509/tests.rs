@@ -231,6 +231,19 @@ fn expired_and_not_yet_valid() {
             .ends_with("current time 2025-06-01T00:00:00Z is before 2100-01-01T00:00:00Z"),
         "{err}"
     );
+    // Go compares instants: half a second after notAfter is too late.
+    let err = auth
+        .authenticate(
+            &expired,
+            &[],
+            at("2001-01-01T00:00:00Z") + std::time::Duration::from_millis(500),
+        )
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .ends_with("current time 2001-01-01T00:00:00Z is after 2001-01-01T00:00:00Z"),
+        "{err}"
+    );
     // The same certificate is fine once its time has come.
     assert!(
         auth.authenticate(&future, &[], at("2100-06-01T00:00:00Z"))

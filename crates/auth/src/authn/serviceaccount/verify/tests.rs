@@ -1,4 +1,5 @@
 use std::collections::HashMap;
+use std::time::Duration;
 
 use super::*;
 use crate::authn::serviceaccount::testkeys::{self, TestKey};
@@ -187,6 +188,14 @@ fn spec_checks() {
         err.to_string(),
         "spec.expirationSeconds: Invalid value: 599: may not specify a duration less than 10 minutes"
     );
+    let mut long = spec();
+    long.expiration_seconds = (1 << 32) + 1;
+    assert_eq!(
+        signer.sign(&long, now()).unwrap_err().to_string(),
+        "spec.expirationSeconds: Invalid value: 4294967297: may not specify a duration larger than 2^32 seconds"
+    );
+    long.expiration_seconds = 1 << 32;
+    assert!(signer.sign(&long, now()).is_ok());
     let mut node_without_pod = spec();
     node_without_pod.bound = None;
     assert!(matches!(
@@ -275,6 +284,29 @@ fn expired_and_not_yet_valid_with_leeway() {
     let err = v.verify(&later, now()).unwrap_err();
     assert_eq!(err, TokenError::NotValidYet);
     assert_eq!(err.to_string(), "service account token is not valid yet");
+}
+
+#[test]
+fn absurd_dates_do_not_overflow() {
+    let key = testkeys::rsa();
+    let v = verifier(&[key]);
+    let (token, _) = signer(key).sign(&spec(), now()).unwrap();
+    let (header, payload, _) = parts(&token);
+    for (claim, value, expected) in [
+        ("nbf", i64::MAX, Err(TokenError::NotValidYet)),
+        ("iat", i64::MAX, Err(TokenError::IssuedInTheFuture)),
+        ("exp", i64::MIN, Err(TokenError::Expired)),
+        ("exp", i64::MAX, Ok(())),
+        ("nbf", i64::MIN, Ok(())),
+    ] {
+        let mut p = payload.clone();
+        p[claim] = value.into();
+        let result = v.verify(&sign_raw(key, &header, &p), now()).map(|_| ());
+        assert_eq!(result, expected, "{claim}={value}");
+    }
+    let mut p = payload.clone();
+    p["exp"] = serde_json::json!(1e300);
+    assert!(v.verify(&sign_raw(key, &header, &p), now()).is_ok());
 }
 
 #[test]
