@@ -18,9 +18,7 @@ fn quota(hard: &[&str], scopes: serde_json::Value) -> (ResourceQuota, BTreeMap<S
 }
 
 fn used(u: &Usage) -> BTreeMap<String, String> {
-    u.iter()
-        .map(|(k, v)| (k.clone(), v.to_quantity().0))
-        .collect()
+    u.iter().map(|(k, v)| (k.clone(), v.canonical())).collect()
 }
 
 #[test]
