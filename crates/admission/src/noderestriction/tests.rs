@@ -208,9 +208,7 @@ fn pod_deletes_updates_status_and_evictions() {
         Some(r#"pods "p" is forbidden: unexpected type <nil>"#.into())
     );
 
-    let evict = node_req(Operation::Create, "policy", "pods", "eviction", "ns", "p");
-    let mut evict = evict;
-    evict.group = String::new();
+    let evict = node_req(Operation::Create, "", "pods", "eviction", "ns", "p");
     let eviction =
         json!({"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "p"}});
     let l = NodeLookups {
