@@ -11,7 +11,6 @@
 //! refreshed every resync period. Everything is also resynced every
 //! `resync_period`, as upstream.
 
-pub mod amount;
 pub mod usage;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -33,7 +32,7 @@ use kube::{Client, Resource, ResourceExt};
 use crate::pods::cache::{self, Change};
 use crate::pods::queue::WorkQueue;
 use crate::{Context, Result};
-use amount::Amount;
+use ironclad_admission::Amount;
 
 const WORKERS: usize = 5;
 
@@ -255,7 +254,7 @@ fn same_values(
     let values = |m: Option<&BTreeMap<String, Quantity>>| -> BTreeMap<String, Option<i128>> {
         m.into_iter()
             .flatten()
-            .map(|(k, q)| (k.clone(), Amount::parse(q).map(|a| a.nanos())))
+            .map(|(k, q)| (k.clone(), Amount::parse(&q.0).map(|a| a.nanos())))
             .collect()
     };
     values(a) == values(b)
@@ -307,7 +306,7 @@ impl Quotas {
             .filter(|(k, _)| hard.contains_key(k))
             .collect();
         for (k, v) in computed {
-            used.insert(k, v.to_quantity());
+            used.insert(k, Quantity(v.canonical()));
         }
         let dirty = status.hard.is_none()
             || status.used.is_none()

@@ -18,9 +18,7 @@ fn quota(hard: &[&str], scopes: serde_json::Value) -> (ResourceQuota, BTreeMap<S
 }
 
 fn used(u: &Usage) -> BTreeMap<String, String> {
-    u.iter()
-        .map(|(k, v)| (k.clone(), v.to_quantity().0))
-        .collect()
+    u.iter().map(|(k, v)| (k.clone(), v.canonical())).collect()
 }
 
 #[test]
@@ -122,4 +120,31 @@ fn services_and_counts() {
     assert_eq!(u["count/deployments.apps"], "2");
     assert_eq!(u["secrets"], "0");
     assert!(!u.contains_key("example.com/unknown"));
+}
+
+#[test]
+fn scoped_quotas_count_only_pods() {
+    let counts = BTreeMap::from([("count/configmaps".to_string(), 4)]);
+    let pods = [pod(json!({
+        "metadata": {"name": "idle"},
+        "spec": {"containers": [{"name": "a"}]},
+        "status": {"phase": "Running", "qosClass": "BestEffort"}
+    }))];
+    let services = [Arc::new(
+        serde_json::from_value::<Service>(
+            json!({"spec": {"type": "NodePort", "ports": [{"port": 80}]}}),
+        )
+        .unwrap(),
+    )];
+    let inp = Inputs {
+        pods: &pods,
+        services: &services,
+        claims: &[],
+        counts: &counts,
+    };
+    let (q, hard) = quota(&["pods", "configmaps", "services"], json!(["BestEffort"]));
+    let u = used(&compute(&q, &hard, &inp));
+    assert_eq!(u["pods"], "1");
+    assert_eq!(u["configmaps"], "0");
+    assert_eq!(u["services"], "0");
 }
