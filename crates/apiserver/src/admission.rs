@@ -48,7 +48,10 @@ pub(crate) fn request(
         version: info.version.to_string(),
         resource: info.plural.to_string(),
         subresource: subresource.unwrap_or_default().to_string(),
-        namespace: namespace.filter(|_| info.namespaced).unwrap_or_default().to_string(),
+        namespace: namespace
+            .filter(|_| info.namespaced)
+            .unwrap_or_default()
+            .to_string(),
         name: name.to_string(),
         user: user.clone(),
         dry_run,
@@ -79,7 +82,12 @@ async fn list_typed<T: serde::de::DeserializeOwned>(
         .collect())
 }
 
-async fn get(state: &AppState, plural: &str, ns: Option<&str>, name: &str) -> Result<Option<Value>> {
+async fn get(
+    state: &AppState,
+    plural: &str,
+    ns: Option<&str>,
+    name: &str,
+) -> Result<Option<Value>> {
     let key = objects::key(core(plural)?, ns, name);
     let kv = state.store.get(key.as_bytes()).await?;
     kv.map(|kv| objects::decode(&kv)).transpose()
@@ -113,8 +121,14 @@ pub(crate) async fn admit_create(
         // The ServiceAccount controller creates `default` a moment after
         // its namespace; upstream retries the lookup for that moment. A
         // pod created in it gets its token volume all the same.
-        ironclad_admission::serviceaccount::admit_pod(obj, req, sa.as_ref(), &random_suffix(), true)
-            .map_err(refusal)?;
+        ironclad_admission::serviceaccount::admit_pod(
+            obj,
+            req,
+            sa.as_ref(),
+            &random_suffix(),
+            true,
+        )
+        .map_err(refusal)?;
     }
     if (req.is("", "pods") || req.is("", "persistentvolumeclaims")) && !ns.is_empty() {
         let ranges: Vec<LimitRange> = list_typed(state, "limitranges", &ns).await?;
@@ -184,7 +198,9 @@ pub(crate) async fn quota_charge(
     let mut compares = Vec::new();
     let mut ops = Vec::new();
     for (i, used) in updates {
-        let Some((key, rev, v)) = stored.get(i) else { continue };
+        let Some((key, rev, v)) = stored.get(i) else {
+            continue;
+        };
         let mut q = v.clone();
         q["status"]["used"] = serde_json::to_value(used)
             .map_err(|e| ApiError::internal(format!("quota usage: {e}")))?;

@@ -61,7 +61,10 @@ pub(crate) async fn record(
     }
     let code = response.status().as_u16();
     let streaming = matches!(attrs.verb.as_str(), "watch")
-        || matches!(attrs.subresource.as_str(), "log" | "exec" | "attach" | "portforward");
+        || matches!(
+            attrs.subresource.as_str(),
+            "log" | "exec" | "attach" | "portforward"
+        );
     if rec.level() == Level::RequestResponse && !streaming {
         let (head, resp_body) = response.into_parts();
         let bytes = axum::body::to_bytes(resp_body, MAX_BODY_BYTES * 16)

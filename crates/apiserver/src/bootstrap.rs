@@ -101,7 +101,14 @@ async fn rbac(state: &Arc<AppState>) -> Result<()> {
         v.map_err(|e| ApiError::internal(format!("bootstrap policy: {e}")))
     };
     for r in policy::cluster_roles() {
-        ensure(state, "clusterroles", GROUP, None, to_value(serde_json::to_value(r))?).await?;
+        ensure(
+            state,
+            "clusterroles",
+            GROUP,
+            None,
+            to_value(serde_json::to_value(r))?,
+        )
+        .await?;
     }
     for b in policy::cluster_role_bindings() {
         let v = to_value(serde_json::to_value(b))?;

@@ -7,13 +7,13 @@
 //! one guarded transaction). Watches and `resourceVersion=0` lists are
 //! served from the `watchcache`, one store watch per resource.
 
+mod admission;
 pub mod audit;
 mod audit_request;
 mod bootstrap;
 pub mod encrypted_store;
 pub mod encryption;
 pub mod error;
-pub mod tls;
 mod handlers;
 mod kinds;
 pub mod machinery;
@@ -26,6 +26,7 @@ pub mod response;
 pub mod security;
 pub mod server;
 pub mod services;
+pub mod tls;
 pub mod watchcache;
 
 pub use error::ApiError;

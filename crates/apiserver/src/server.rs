@@ -261,7 +261,9 @@ async fn dispatch(State(state): State<Arc<AppState>>, req: Request) -> Response 
     let outcome = handlers::handle(&state, &parts, body, user).await;
     let (verb, resource) = (outcome.verb, outcome.resource);
     let mut response = outcome.response;
-    if let (Some(audit), Some((attrs, allowed, reason))) = (&state.config.audit, outcome.authorization) {
+    if let (Some(audit), Some((attrs, allowed, reason))) =
+        (&state.config.audit, outcome.authorization)
+    {
         response = crate::audit_request::record(
             audit,
             &parts,

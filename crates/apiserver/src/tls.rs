@@ -230,8 +230,8 @@ impl ClientCertVerifier for RequestClientCert {
 }
 
 /// Serves `router` over TLS on `listener` until the returned future is
-/// dropped. Each connection runs in its own task; a failed handshake or a
-/// slow client costs only its own connection.
+/// dropped, which closes every connection. Each connection runs in its own
+/// task; a failed handshake or a slow client costs only its own connection.
 pub async fn serve(
     listener: TcpListener,
     tls: Arc<rustls::ServerConfig>,
@@ -239,8 +239,15 @@ pub async fn serve(
     limits: ConnectionLimits,
 ) {
     let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    // The connections belong to this future: when it is dropped (the
+    // server stops), every connection is closed with it.
+    let mut connections = tokio::task::JoinSet::new();
     loop {
-        let (tcp, addr) = match listener.accept().await {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+        };
+        let (tcp, addr) = match accepted {
             Ok(c) => c,
             Err(e) => {
                 // Out of descriptors and the like: back off instead of spinning.
@@ -252,7 +259,7 @@ pub async fn serve(
         let _ = tcp.set_nodelay(true);
         let acceptor = acceptor.clone();
         let router = router.clone();
-        tokio::spawn(async move {
+        connections.spawn(async move {
             let stream =
                 match tokio::time::timeout(limits.handshake_timeout, acceptor.accept(tcp)).await {
                     Ok(Ok(s)) => s,

@@ -99,14 +99,27 @@ fn request(cn: &str, orgs: &[&str], sans: Vec<SanType>) -> String {
     params.serialize_request(&key).unwrap().pem().unwrap()
 }
 
+/// Creates a CSR as the requester `extra` names (`username`, `groups`):
+/// the API server records who asks, whatever the body says.
 async fn create(
-    api: &Api<CertificateSigningRequest>,
+    cluster: &TestCluster,
     name: &str,
     pem: &str,
     signer: &str,
     usages: &[&str],
     extra: Value,
 ) -> CertificateSigningRequest {
+    let user = extra
+        .get("username")
+        .and_then(Value::as_str)
+        .unwrap_or("admin");
+    // People without groups ask as administrators (they may create CSRs).
+    let groups: Vec<&str> = extra
+        .get("groups")
+        .and_then(Value::as_array)
+        .map(|g| g.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_else(|| vec!["system:masters"]);
+    let api: Api<CertificateSigningRequest> = Api::all(cluster.client_as(user, &groups).unwrap());
     let mut spec = json!({
         "request": STANDARD.encode(pem.as_bytes()),
         "signerName": signer,
@@ -168,11 +181,11 @@ const KUBELET_USAGES: &[&str] = &["digital signature", "key encipherment", "clie
 
 #[tokio::test]
 async fn a_kubelet_client_request_is_approved_and_signed() {
-    let (_cluster, client, signer) = start().await;
+    let (cluster, client, signer) = start().await;
     let api: Api<CertificateSigningRequest> = Api::all(client);
     let pem = request("system:node:n1", &["system:nodes"], Vec::new());
     create(
-        &api,
+        &cluster,
         "node-csr-1",
         &pem,
         KUBELET_CLIENT,
@@ -198,7 +211,7 @@ async fn a_kubelet_client_request_is_approved_and_signed() {
 
     // A node renewing its own certificate is approved as itself.
     create(
-        &api,
+        &cluster,
         "node-csr-2",
         &request("system:node:n1", &["system:nodes"], Vec::new()),
         KUBELET_CLIENT,
@@ -220,11 +233,11 @@ async fn a_kubelet_client_request_is_approved_and_signed() {
 
 #[tokio::test]
 async fn other_requests_wait_for_a_person() {
-    let (_cluster, client, signer) = start().await;
+    let (cluster, client, signer) = start().await;
     let api: Api<CertificateSigningRequest> = Api::all(client);
     let alice = request("alice", &["devs"], Vec::new());
     create(
-        &api,
+        &cluster,
         "alice",
         &alice,
         API_CLIENT,
@@ -235,7 +248,7 @@ async fn other_requests_wait_for_a_person() {
     // A kubelet's request made after it is approved and signed; alice's
     // is still pending.
     create(
-        &api,
+        &cluster,
         "marker",
         &request("system:node:m", &["system:nodes"], Vec::new()),
         KUBELET_CLIENT,
@@ -267,7 +280,7 @@ async fn other_requests_wait_for_a_person() {
         vec![SanType::IpAddress("10.0.0.1".parse().unwrap())],
     );
     create(
-        &api,
+        &cluster,
         "serving",
         &serving,
         "kubernetes.io/kubelet-serving",
@@ -287,11 +300,11 @@ async fn other_requests_wait_for_a_person() {
 
 #[tokio::test]
 async fn denied_requests_are_never_signed() {
-    let (_cluster, client, signer) = start().await;
+    let (cluster, client, signer) = start().await;
     let api: Api<CertificateSigningRequest> = Api::all(client);
     let bob = request("bob", &[], Vec::new());
     create(
-        &api,
+        &cluster,
         "bob",
         &bob,
         API_CLIENT,
@@ -303,7 +316,7 @@ async fn denied_requests_are_never_signed() {
     // A request approved after the denial is signed: the signer has seen
     // bob's by then.
     create(
-        &api,
+        &cluster,
         "carol",
         &request("carol", &[], Vec::new()),
         API_CLIENT,
@@ -321,11 +334,11 @@ async fn denied_requests_are_never_signed() {
 
 #[tokio::test]
 async fn a_request_its_signer_refuses_fails() {
-    let (_cluster, client, signer) = start().await;
+    let (cluster, client, signer) = start().await;
     let api: Api<CertificateSigningRequest> = Api::all(client);
     // For the kubelet client signer, but not a node's: never auto-approved.
     create(
-        &api,
+        &cluster,
         "impostor",
         &request("alice", &[], Vec::new()),
         KUBELET_CLIENT,
@@ -349,7 +362,7 @@ async fn a_request_its_signer_refuses_fails() {
     assert!(certificate(&csr).is_none());
     // An API server client request with a server usage fails too.
     create(
-        &api,
+        &cluster,
         "wrong-usage",
         &request("dave", &[], Vec::new()),
         API_CLIENT,

@@ -633,18 +633,12 @@ fn kubectl() -> Option<PathBuf> {
     p.exists().then_some(p)
 }
 
-/// A kubeconfig for the test cluster, without credentials.
+/// An admin kubeconfig for the test cluster.
 fn kubeconfig(cluster: &TestCluster, name: &str) -> PathBuf {
-    let path = std::env::temp_dir().join(format!(
-        "ironclad-deployment-{}-{name}.kubeconfig",
-        std::process::id()
-    ));
-    let config = format!(
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster:\n    server: {}\nusers:\n- name: test\n  user: {{}}\ncontexts:\n- name: test\n  context:\n    cluster: test\n    user: test\n    namespace: default\ncurrent-context: test\n",
-        cluster.url()
-    );
-    std::fs::write(&path, config).unwrap();
-    path
+    let admin = cluster
+        .kubeconfig_for("admin", &["system:masters"])
+        .unwrap();
+    cluster.write_kubeconfig(name, &admin).unwrap()
 }
 
 async fn run_kubectl(kubectl: &Path, config: &Path, args: &[&str]) -> (bool, String) {

@@ -13,6 +13,8 @@
 //! expiry.
 
 use std::net::IpAddr;
+#[cfg(test)]
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -75,7 +77,10 @@ pub async fn join(store: &dyn Store, pki: &PkiDir, token: Option<&str>) -> anyho
             let txn = Txn::new()
                 .when([Compare::absent(SECRETS_KEY.as_bytes().to_vec())])
                 .and_then([Op::put(SECRETS_KEY.as_bytes().to_vec(), sealed)]);
-            let resp = store.txn(txn).await.context("publish the cluster secrets")?;
+            let resp = store
+                .txn(txn)
+                .await
+                .context("publish the cluster secrets")?;
             if resp.succeeded {
                 (secrets, token, true)
             } else {
@@ -95,7 +100,8 @@ pub async fn join(store: &dyn Store, pki: &PkiDir, token: Option<&str>) -> anyho
     pki.write_cluster_secrets(&secrets)
         .context("write the cluster PKI to the data directory")?;
     pki.write_token(&token).context("write the join token")?;
-    let ca = Ca::from_pem(&secrets.ca_cert_pem, &secrets.ca_key_pem).context("load the cluster CA")?;
+    let ca =
+        Ca::from_pem(&secrets.ca_cert_pem, &secrets.ca_key_pem).context("load the cluster CA")?;
     Ok(Joined {
         secrets,
         ca,
@@ -135,11 +141,7 @@ pub fn certificates(
             .ensure_serving_cert(ca, &spec, RENEW_BEFORE)
             .context("issue the serving certificate")?,
         admin: client("admin", "admin", &["system:masters"])?,
-        controller_manager: client(
-            "controller-manager",
-            "system:kube-controller-manager",
-            &[],
-        )?,
+        controller_manager: client("controller-manager", "system:kube-controller-manager", &[])?,
         scheduler: client("scheduler", "system:kube-scheduler", &[])?,
     })
 }
@@ -188,10 +190,60 @@ pub async fn rotate_serving(
         match pki.ensure_serving_cert(&ca, &spec, RENEW_BEFORE) {
             Ok(e) if e.renewed => match serving.replace(&e.cert_pem, &e.key_pem) {
                 Ok(()) => println!("      rotated the serving certificate"),
-                Err(err) => eprintln!("      could not load the rotated serving certificate: {err}"),
+                Err(err) => {
+                    eprintln!("      could not load the rotated serving certificate: {err}")
+                }
             },
             Ok(_) => {}
             Err(err) => eprintln!("      could not rotate the serving certificate: {err}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    async fn store(dir: &Path) -> Arc<dyn Store> {
+        Arc::new(
+            ironclad_store_embedded::EmbeddedStore::open(dir, Default::default())
+                .await
+                .unwrap(),
+        )
+    }
+
+    #[tokio::test]
+    async fn servers_starting_together_agree_on_one_ca() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(&dir.path().join("store")).await;
+        let token = JoinToken::generate().unwrap().to_string();
+        let dirs: Vec<PkiDir> = (0..4)
+            .map(|i| PkiDir::new(&dir.path().join(format!("server{i}"))))
+            .collect();
+        let joined =
+            futures::future::join_all(dirs.iter().map(|d| join(store.as_ref(), d, Some(&token))))
+                .await;
+        let cas: Vec<String> = joined
+            .into_iter()
+            .map(|j| j.unwrap().secrets.ca_cert_pem)
+            .collect();
+        assert!(cas.windows(2).all(|w| w[0] == w[1]), "two CAs were minted");
+        // A later server with the wrong token is refused; with none, told
+        // to pass one.
+        let late = PkiDir::new(&dir.path().join("late"));
+        let wrong = JoinToken::generate().unwrap().to_string();
+        let err = join(store.as_ref(), &late, Some(&wrong))
+            .await
+            .err()
+            .unwrap();
+        assert!(format!("{err:#}").contains("join token"), "{err:#}");
+        let err = join(store.as_ref(), &late, None).await.err().unwrap();
+        assert!(format!("{err:#}").contains("--token"), "{err:#}");
+        // The first server restarted without --token uses its own file.
+        let again = join(store.as_ref(), &dirs[0], None).await.unwrap();
+        assert_eq!(again.secrets.ca_cert_pem, cas[0]);
+        assert!(!again.minted);
     }
 }

@@ -232,7 +232,12 @@ pub async fn run_component(
         which.name()
     );
 
-    let elected = Elected::new(which, client, &identity, ironclad_controllers::Config::default())?;
+    let elected = Elected::new(
+        which,
+        client,
+        &identity,
+        ironclad_controllers::Config::default(),
+    )?;
     let mut leading = elected.elector.subscribe();
     let name = which.name();
     let report = async move {

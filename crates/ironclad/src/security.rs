@@ -39,8 +39,14 @@ impl Security {
                 .with_context(|| format!("--authorization-policy-file {}", path.display()))?;
             auth.abac = Some(Arc::new(policy));
         }
-        if auth.modes.contains(&ironclad_apiserver::security::AuthzMode::Abac) && auth.abac.is_none() {
-            anyhow::bail!("--authorization-mode has ABAC: give the policy with --authorization-policy-file");
+        if auth
+            .modes
+            .contains(&ironclad_apiserver::security::AuthzMode::Abac)
+            && auth.abac.is_none()
+        {
+            anyhow::bail!(
+                "--authorization-mode has ABAC: give the policy with --authorization-policy-file"
+            );
         }
         if let Some(path) = &args.token_auth_file {
             let text = std::fs::read_to_string(path)
@@ -64,8 +70,11 @@ impl Security {
             .context("build the encryption providers")?;
         let audit = match &args.audit_log_path {
             Some(path) => Some(
-                ironclad_apiserver::audit::AuditConfig::open(path, args.audit_policy_file.as_deref())
-                    .with_context(|| format!("--audit-log-path {}", path.display()))?,
+                ironclad_apiserver::audit::AuditConfig::open(
+                    path,
+                    args.audit_policy_file.as_deref(),
+                )
+                .with_context(|| format!("--audit-log-path {}", path.display()))?,
             ),
             None => None,
         };
@@ -79,7 +88,10 @@ impl Security {
 
 /// Makes sure the join token authenticates as a bootstrap token: a
 /// `bootstrap-token-<id>` Secret in kube-system (agents join with it).
-pub async fn ensure_join_token(api: &ApiServer, token: &ironclad_pki::JoinToken) -> anyhow::Result<()> {
+pub async fn ensure_join_token(
+    api: &ApiServer,
+    token: &ironclad_pki::JoinToken,
+) -> anyhow::Result<()> {
     let secret = ironclad_auth::authn::bootstrap::bootstrap_secret(
         &token.id,
         &token.secret,
@@ -107,7 +119,12 @@ pub fn controller_config(joined: &Joined) -> ironclad_controllers::Config {
 pub struct CaSigner(pub ironclad_pki::Ca);
 
 impl ironclad_controllers::CsrSigner for CaSigner {
-    fn sign(&self, csr_pem: &str, client: bool, validity: std::time::Duration) -> Result<String, String> {
+    fn sign(
+        &self,
+        csr_pem: &str,
+        client: bool,
+        validity: std::time::Duration,
+    ) -> Result<String, String> {
         let usage = if client {
             ironclad_pki::Usage::Client
         } else {

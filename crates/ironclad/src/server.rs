@@ -143,7 +143,8 @@ pub async fn run(args: ServerArgs, shutdown: impl Future<Output = ()>) -> anyhow
     println!("      store answers at revision {}", status.revision);
 
     let pki = Arc::new(ironclad_pki::PkiDir::new(&args.data_dir));
-    let joined = crate::cluster::join(raw_store.as_ref(), &pki, args.security.token.as_deref()).await?;
+    let joined =
+        crate::cluster::join(raw_store.as_ref(), &pki, args.security.token.as_deref()).await?;
     phase(
         2,
         &format!(
@@ -160,7 +161,10 @@ pub async fn run(args: ServerArgs, shutdown: impl Future<Output = ()>) -> anyhow
         3,
         &format!("election: joining {SERVER_ELECTION_KEY} as {id}"),
     );
-    let elector = Elector::new(raw_store.clone(), ElectionConfig::new(SERVER_ELECTION_KEY, &id))?;
+    let elector = Elector::new(
+        raw_store.clone(),
+        ElectionConfig::new(SERVER_ELECTION_KEY, &id),
+    )?;
     let leadership = elector.leadership();
     let (stop_election, election_stopped) = tokio::sync::oneshot::channel::<()>();
     let election = tokio::spawn(elector.run(async move {
@@ -193,7 +197,10 @@ pub async fn run(args: ServerArgs, shutdown: impl Future<Output = ()>) -> anyhow
     api_config.auth = Some(security.auth.clone());
     api_config.audit = security.audit;
     api_config.encryption = Some(Arc::new(security.transformers));
-    let url = format!("https://{}", SocketAddr::new(local_ip(args.bind_address), addr.port()));
+    let url = format!(
+        "https://{}",
+        SocketAddr::new(local_ip(args.bind_address), addr.port())
+    );
     phase(4, &format!("API server: {url}"));
     let api = ApiServer::new(store.clone(), api_config)
         .await
@@ -213,10 +220,8 @@ pub async fn run(args: ServerArgs, shutdown: impl Future<Output = ()>) -> anyhow
             is_leader.clone(),
         );
     });
-    let serving = ironclad_apiserver::tls::ServingCert::new(
-        &certs.serving.cert_pem,
-        &certs.serving.key_pem,
-    )?;
+    let serving =
+        ironclad_apiserver::tls::ServingCert::new(&certs.serving.cert_pem, &certs.serving.key_pem)?;
     let tls = ironclad_apiserver::tls::server_config(serving.clone(), &joined.secrets.ca_cert_pem)?;
     let http = tokio::spawn(ironclad_apiserver::tls::serve(
         listener,
@@ -235,8 +240,14 @@ pub async fn run(args: ServerArgs, shutdown: impl Future<Output = ()>) -> anyhow
         &format!("control loops: controller-manager and scheduler, campaigning as {id}"),
     );
     let ca_pem = joined.secrets.ca_cert_pem.clone();
-    let cm = crate::cluster::kubeconfig(&url, &ca_pem, "system:kube-controller-manager", &certs.controller_manager);
-    let sched = crate::cluster::kubeconfig(&url, &ca_pem, "system:kube-scheduler", &certs.scheduler);
+    let cm = crate::cluster::kubeconfig(
+        &url,
+        &ca_pem,
+        "system:kube-controller-manager",
+        &certs.controller_manager,
+    );
+    let sched =
+        crate::cluster::kubeconfig(&url, &ca_pem, "system:kube-scheduler", &certs.scheduler);
     let loops = crate::control::Loops::start(
         crate::cluster::client(&cm)?,
         crate::cluster::client(&sched)?,

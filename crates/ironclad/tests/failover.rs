@@ -35,7 +35,13 @@ async fn killing_the_leading_server_hands_the_control_loops_over() {
     a.expect("ready");
     a.saw("controller-manager: leading");
     a.saw("scheduler: leading");
-    let mut b = Proc::start("server", d2.path(), &["--etcd-servers", &url]);
+    // The second server joins the first's cluster with its join token.
+    let token = std::fs::read_to_string(d1.path().join("token")).unwrap();
+    let mut b = Proc::start(
+        "server",
+        d2.path(),
+        &["--etcd-servers", &url, "--token", token.trim()],
+    );
     b.expect("ready");
     // B must have read the Lease once before A dies, as a real standby
     // has; its first campaign attempt happens right after start.
@@ -64,11 +70,19 @@ async fn killing_the_leading_server_hands_the_control_loops_over() {
 
     // The new leader acts: a new namespace gets its default ServiceAccount
     // from the serviceaccount controller, which runs only where elected.
+    // Both servers share one CA: A's admin certificate works on B.
+    assert_eq!(
+        std::fs::read(d1.path().join("pki/ca.crt")).unwrap(),
+        std::fs::read(d2.path().join("pki/ca.crt")).unwrap()
+    );
     let port = b.port();
-    let client = kube::Client::try_from(kube::Config::new(
-        format!("http://127.0.0.1:{port}").parse().unwrap(),
-    ))
-    .unwrap();
+    let a_port = a.port();
+    let a_admin = std::fs::read_to_string(a.kubeconfig())
+        .unwrap()
+        .replace(&format!("127.0.0.1:{a_port}"), &format!("127.0.0.1:{port}"));
+    let config =
+        kube::Config::try_from(kube::config::Kubeconfig::from_yaml(&a_admin).unwrap()).unwrap();
+    let client = kube::Client::try_from(config).unwrap();
     let namespaces: kube::Api<Namespace> = kube::Api::all(client.clone());
     let ns: Namespace =
         serde_json::from_value(serde_json::json!({"metadata": {"name": "after-failover"}}))

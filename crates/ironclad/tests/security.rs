@@ -64,7 +64,10 @@ fn eventually_ok(kubeconfig: &Path, args: &[&str]) -> String {
 fn forbidden(kubeconfig: &Path, args: &[&str]) -> String {
     let o = run(kubeconfig, args);
     let t = text(&o);
-    assert!(!o.status.success(), "kubectl {args:?} should be refused: {t}");
+    assert!(
+        !o.status.success(),
+        "kubectl {args:?} should be refused: {t}"
+    );
     assert!(t.contains("forbidden") || t.contains("Forbidden"), "{t}");
     t
 }
@@ -111,33 +114,90 @@ fn rbac_users_are_allowed_exactly_what_they_are_bound_to() {
     assert!(kc.contains("server: https://"), "{kc}");
     assert!(kc.contains("client-certificate-data"), "{kc}");
     ok(&admin, &["get", "namespaces"]);
-    assert!(ok(&admin, &["auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"]) == "admin");
+    assert!(
+        ok(
+            &admin,
+            &[
+                "auth",
+                "whoami",
+                "-o",
+                "jsonpath={.status.userInfo.username}"
+            ]
+        ) == "admin"
+    );
 
     let alice = issue(&server, dir.path(), "alice", &[]);
-    let who = ok(&alice, &["auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"]);
+    let who = ok(
+        &alice,
+        &[
+            "auth",
+            "whoami",
+            "-o",
+            "jsonpath={.status.userInfo.username}",
+        ],
+    );
     assert_eq!(who, "alice");
     let refused = forbidden(&alice, &["get", "pods", "-n", "default"]);
     assert!(
-        refused.contains(r#"User "alice" cannot list resource "pods" in API group "" in the namespace "default""#),
+        refused.contains(
+            r#"User "alice" cannot list resource "pods" in API group "" in the namespace "default""#
+        ),
         "{refused}"
     );
 
     ok(&admin, &["create", "namespace", "team"]);
-    ok(&admin, &["create", "rolebinding", "alice-view", "--clusterrole=view", "--user=alice", "-n", "team"]);
+    ok(
+        &admin,
+        &[
+            "create",
+            "rolebinding",
+            "alice-view",
+            "--clusterrole=view",
+            "--user=alice",
+            "-n",
+            "team",
+        ],
+    );
     eventually_ok(&alice, &["get", "pods", "-n", "team"]);
     // Bound in team only.
     forbidden(&alice, &["get", "pods", "-n", "default"]);
     let refused = forbidden(&alice, &["create", "configmap", "c1", "-n", "team"]);
-    assert!(refused.contains(r#"User "alice" cannot create resource "configmaps""#), "{refused}");
-    ok(&admin, &["create", "secret", "generic", "s1", "--from-literal=k=v", "-n", "team"]);
+    assert!(
+        refused.contains(r#"User "alice" cannot create resource "configmaps""#),
+        "{refused}"
+    );
+    ok(
+        &admin,
+        &[
+            "create",
+            "secret",
+            "generic",
+            "s1",
+            "--from-literal=k=v",
+            "-n",
+            "team",
+        ],
+    );
     forbidden(&alice, &["get", "secret", "s1", "-n", "team"]);
 
     for (verb, what, attempt) in [
         ("list", "pods", vec!["get", "pods", "-n", "team"]),
         ("get", "secrets", vec!["get", "secret", "s1", "-n", "team"]),
-        ("create", "configmaps", vec!["create", "configmap", "c2", "-n", "team"]),
-        ("delete", "secrets", vec!["delete", "secret", "s1", "-n", "team"]),
-        ("list", "configmaps", vec!["get", "configmaps", "-n", "team"]),
+        (
+            "create",
+            "configmaps",
+            vec!["create", "configmap", "c2", "-n", "team"],
+        ),
+        (
+            "delete",
+            "secrets",
+            vec!["delete", "secret", "s1", "-n", "team"],
+        ),
+        (
+            "list",
+            "configmaps",
+            vec!["get", "configmaps", "-n", "team"],
+        ),
     ] {
         can_i_matches(&alice, verb, what, "team", &attempt);
     }
@@ -145,20 +205,76 @@ fn rbac_users_are_allowed_exactly_what_they_are_bound_to() {
     // A group binding: bob is in devs, devs may edit in team.
     let bob = issue(&server, dir.path(), "bob", &["devs"]);
     forbidden(&bob, &["create", "configmap", "b1", "-n", "team"]);
-    ok(&admin, &["create", "rolebinding", "devs-edit", "--clusterrole=edit", "--group=devs", "-n", "team"]);
+    ok(
+        &admin,
+        &[
+            "create",
+            "rolebinding",
+            "devs-edit",
+            "--clusterrole=edit",
+            "--group=devs",
+            "-n",
+            "team",
+        ],
+    );
     eventually_ok(&bob, &["create", "configmap", "b1", "-n", "team"]);
-    can_i_matches(&bob, "delete", "configmaps", "team", &["delete", "configmap", "b1", "-n", "team"]);
+    can_i_matches(
+        &bob,
+        "delete",
+        "configmaps",
+        "team",
+        &["delete", "configmap", "b1", "-n", "team"],
+    );
     // edit may not grant roles.
-    forbidden(&bob, &["create", "rolebinding", "x", "--clusterrole=admin", "--user=bob", "-n", "team"]);
+    forbidden(
+        &bob,
+        &[
+            "create",
+            "rolebinding",
+            "x",
+            "--clusterrole=admin",
+            "--user=bob",
+            "-n",
+            "team",
+        ],
+    );
 
     // A service account's token authenticates as the account.
     ok(&admin, &["create", "serviceaccount", "robot", "-n", "team"]);
     let token = ok(&admin, &["create", "token", "robot", "-n", "team"]);
-    let as_robot = ok(&admin, &["--token", token.trim(), "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"]);
+    // A kubeconfig with the CA and no client certificate: kubectl would
+    // send both, and the certificate would win.
+    let tokens_only = dir.path().join("tokens.kubeconfig");
+    std::fs::write(
+        &tokens_only,
+        kc.lines()
+            .filter(|l| !l.contains("client-certificate-data") && !l.contains("client-key-data"))
+            .map(|l| if l.trim() == "user:" { "  user: {}" } else { l })
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+    .unwrap();
+    let as_robot = ok(
+        &tokens_only,
+        &[
+            "--token",
+            token.trim(),
+            "auth",
+            "whoami",
+            "-o",
+            "jsonpath={.status.userInfo.username}",
+        ],
+    );
     assert_eq!(as_robot, "system:serviceaccount:team:robot");
+    // Without the token there are no credentials: refused.
+    let o = run(&tokens_only, &["get", "pods", "-n", "team"]);
+    assert!(!o.status.success(), "{}", text(&o));
     let mut tampered = token.trim().to_string();
     tampered.push('x');
-    let o = run(&admin, &["--token", &tampered, "get", "pods", "-n", "team"]);
+    let o = run(
+        &tokens_only,
+        &["--token", &tampered, "get", "pods", "-n", "team"],
+    );
     assert!(!o.status.success());
     assert!(text(&o).contains("Unauthorized"), "{}", text(&o));
 
@@ -230,16 +346,43 @@ fn abac_policy_file_decides() {
     server.expect("ready");
     let admin = server.kubeconfig();
     ok(&admin, &["create", "namespace", "projectcaribou"]);
-    ok(&admin, &["create", "configmap", "c", "-n", "projectcaribou"]);
+    ok(
+        &admin,
+        &["create", "configmap", "c", "-n", "projectcaribou"],
+    );
     let alice = issue(&server, dir.path(), "alice", &[]);
     let bob = issue(&server, dir.path(), "bob", &[]);
     ok(&alice, &["get", "configmaps", "-n", "projectcaribou"]);
-    let refused = forbidden(&alice, &["delete", "configmap", "c", "-n", "projectcaribou"]);
-    assert!(refused.contains(r#"User "alice" cannot delete resource "configmaps""#), "{refused}");
+    let refused = forbidden(
+        &alice,
+        &["delete", "configmap", "c", "-n", "projectcaribou"],
+    );
+    assert!(
+        refused.contains(r#"User "alice" cannot delete resource "configmaps""#),
+        "{refused}"
+    );
     forbidden(&alice, &["get", "configmaps", "-n", "default"]);
     ok(&bob, &["create", "configmap", "b", "-n", "default"]);
     forbidden(&bob, &["get", "configmaps", "-n", "projectcaribou"]);
-    can_i_matches(&alice, "list", "configmaps", "projectcaribou", &["get", "configmaps", "-n", "projectcaribou"]);
-    can_i_matches(&alice, "create", "configmaps", "projectcaribou", &["create", "configmap", "x", "-n", "projectcaribou"]);
-    can_i_matches(&bob, "delete", "configmaps", "default", &["delete", "configmap", "b", "-n", "default"]);
+    can_i_matches(
+        &alice,
+        "list",
+        "configmaps",
+        "projectcaribou",
+        &["get", "configmaps", "-n", "projectcaribou"],
+    );
+    can_i_matches(
+        &alice,
+        "create",
+        "configmaps",
+        "projectcaribou",
+        &["create", "configmap", "x", "-n", "projectcaribou"],
+    );
+    can_i_matches(
+        &bob,
+        "delete",
+        "configmaps",
+        "default",
+        &["delete", "configmap", "b", "-n", "default"],
+    );
 }

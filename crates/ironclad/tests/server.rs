@@ -6,29 +6,25 @@
 
 mod support;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 use support::{DEADLINE, Proc};
 
-fn http_get(port: u16, path: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).unwrap();
-    let code = resp.split(' ').nth(1).unwrap().parse().unwrap();
-    let body = resp
-        .split("\r\n\r\n")
-        .nth(1)
-        .unwrap_or_default()
-        .to_string();
-    (code, body)
+/// GET `path` over HTTPS as the admin (real kubectl, `get --raw`):
+/// 200 and the body, or the failure's text.
+fn http_get(kubeconfig: &std::path::Path, path: &str) -> (u16, String) {
+    let out = std::process::Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .args(["get", "--raw", path])
+        .output()
+        .unwrap();
+    if out.status.success() {
+        (200, String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        (500, String::from_utf8_lossy(&out.stderr).into_owned())
+    }
 }
 
 fn metric(body: &str, name: &str) -> i64 {
@@ -42,22 +38,24 @@ fn up_serves_health_leads_stops_cleanly_and_resumes() {
     let dir = tempfile::tempdir().unwrap();
     let mut up = Proc::start("up", dir.path(), &[]);
     for phase in [
-        "[1/5] store",
-        "[2/5] election",
-        "[3/5] API server",
-        "[4/5] control loops",
-        "[5/5] kubeconfig",
+        "[1/6] store",
+        "[2/6] PKI",
+        "[3/6] election",
+        "[4/6] API server",
+        "[5/6] control loops",
+        "[6/6] kubeconfig",
     ] {
         up.expect(phase);
     }
     up.expect("ready");
     let port = up.port();
+    let kc = up.kubeconfig();
     up.expect("election: leader");
-    assert_eq!(http_get(port, "/healthz"), (200, "ok".into()));
-    assert_eq!(http_get(port, "/readyz"), (200, "ok".into()));
+    assert_eq!(http_get(&kc, "/healthz"), (200, "ok".into()));
+    assert_eq!(http_get(&kc, "/readyz"), (200, "ok".into()));
     let deadline = Instant::now() + DEADLINE;
     let first_rev = loop {
-        let (code, body) = http_get(port, "/metrics");
+        let (code, body) = http_get(&kc, "/metrics");
         assert_eq!(code, 200);
         if metric(&body, "ironclad_leader") == 1 && metric(&body, "ironclad_store_revision") > 1 {
             break metric(&body, "ironclad_store_revision");
@@ -70,10 +68,10 @@ fn up_serves_health_leads_stops_cleanly_and_resumes() {
     };
     let kubeconfig = std::fs::read_to_string(dir.path().join("admin.kubeconfig")).unwrap();
     assert!(
-        kubeconfig.contains(&format!("server: http://127.0.0.1:{port}")),
+        kubeconfig.contains(&format!("server: https://127.0.0.1:{port}")),
         "{kubeconfig}"
     );
-    let (code, body) = http_get(port, "/api/v1/namespaces/default");
+    let (code, body) = http_get(&kc, "/api/v1/namespaces/default");
     assert_eq!(code, 200, "{body}");
     up.stop(Signal::SIGINT);
     let id = std::fs::read_to_string(dir.path().join("server-id")).unwrap();

@@ -66,6 +66,9 @@ pub struct Options {
     pub anonymous: bool,
     /// Limits on each connection (short ones test slow clients).
     pub limits: ironclad_apiserver::tls::ConnectionLimits,
+    /// Encryption at rest (default: secrets with aescbc, as `ironclad
+    /// server` does).
+    pub encryption: Option<ironclad_apiserver::encryption::EncryptionConfig>,
 }
 
 impl Default for Options {
@@ -76,6 +79,9 @@ impl Default for Options {
             token_file: None,
             anonymous: false,
             limits: Default::default(),
+            encryption: Some(
+                ironclad_apiserver::encryption::EncryptionConfig::default_for_key(&[7u8; 32]),
+            ),
         }
     }
 }
@@ -132,12 +138,19 @@ impl TestCluster {
         });
         let mut config = Config::new(addr.ip(), addr.port());
         config.auth = Some(auth);
+        if let Some(e) = &options.encryption {
+            config.encryption = Some(Arc::new(
+                e.transformers().map_err(|e| setup("encryption", &e))?,
+            ));
+        }
         let api = ApiServer::new(store.clone(), config)
             .await
             .map_err(|e| setup("start the API server", &e))?;
-        let serving =
-            ironclad_apiserver::tls::ServingCert::new(&keys.serving.cert_pem, &keys.serving.key_pem)
-                .map_err(|e| setup("serving certificate", &e))?;
+        let serving = ironclad_apiserver::tls::ServingCert::new(
+            &keys.serving.cert_pem,
+            &keys.serving.key_pem,
+        )
+        .map_err(|e| setup("serving certificate", &e))?;
         let tls = ironclad_apiserver::tls::server_config(serving, keys.ca.cert_pem())
             .map_err(|e| setup("TLS", &e))?;
         let serve = tokio::spawn(ironclad_apiserver::tls::serve(
@@ -163,6 +176,11 @@ impl TestCluster {
     /// The cluster CA (PEM).
     pub fn ca_pem(&self) -> Result<String, Error> {
         Ok(keys()?.ca.cert_pem().to_string())
+    }
+
+    /// The service-account key pair tokens are signed with.
+    pub fn service_account_key(&self) -> Result<&'static ServiceAccountKey, Error> {
+        Ok(&keys()?.service_account)
     }
 
     /// The CA, to issue test certificates.
@@ -198,7 +216,9 @@ impl TestCluster {
         Kubeconfig {
             cluster_name: "test".into(),
             servers: vec![self.url()],
-            ca_pem: keys().map(|k| k.ca.cert_pem().to_string()).unwrap_or_default(),
+            ca_pem: keys()
+                .map(|k| k.ca.cert_pem().to_string())
+                .unwrap_or_default(),
             user_name: user.into(),
             credential,
             namespace: Some("default".into()),
@@ -208,7 +228,11 @@ impl TestCluster {
 
     /// Writes `kubeconfig` to a file that lives as long as the cluster
     /// (for kubectl).
-    pub fn write_kubeconfig(&self, name: &str, kubeconfig: &Kubeconfig) -> Result<std::path::PathBuf, Error> {
+    pub fn write_kubeconfig(
+        &self,
+        name: &str,
+        kubeconfig: &Kubeconfig,
+    ) -> Result<std::path::PathBuf, Error> {
         let path = self._dir.path().join(format!("{name}.kubeconfig"));
         kubeconfig
             .write(&path)
@@ -240,8 +264,8 @@ pub fn client_from(kubeconfig: &Kubeconfig) -> Result<Client, Error> {
         .map_err(|e| Error::Setup(format!("kubeconfig: {e}")))?;
     let parsed = kube::config::Kubeconfig::from_yaml(&yaml)
         .map_err(|e| Error::Setup(format!("kubeconfig: {e}")))?;
-    let config = kube::Config::try_from(parsed)
-        .map_err(|e| Error::Setup(format!("kubeconfig: {e}")))?;
+    let config =
+        kube::Config::try_from(parsed).map_err(|e| Error::Setup(format!("kubeconfig: {e}")))?;
     Client::try_from(config).map_err(Error::Api)
 }
 

@@ -8,7 +8,7 @@ mod cluster;
 mod kubelet;
 mod wait;
 
-pub use cluster::{Options, TestCluster, client_for, client_from};
+pub use cluster::{ISSUER, Options, TestCluster, client_for, client_from};
 pub use kubelet::{PodState, fake_node, mark_pod, node_object, pod_ip};
 pub use wait::eventually;
 

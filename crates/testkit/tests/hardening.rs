@@ -51,8 +51,12 @@ async fn bad_credentials_get_401_and_the_server_stays_up() {
     let cluster = TestCluster::start().await.unwrap();
 
     // No credentials at all.
-    let anon = client_from(&cluster.kubeconfig_with("nobody", Credential::Token(String::new()))).unwrap();
-    let err = Api::<Namespace>::all(anon).list(&Default::default()).await.unwrap_err();
+    let anon =
+        client_from(&cluster.kubeconfig_with("nobody", Credential::Token(String::new()))).unwrap();
+    let err = Api::<Namespace>::all(anon)
+        .list(&Default::default())
+        .await
+        .unwrap_err();
     assert_eq!(status_code(err), 401);
 
     // Garbage, malformed and forged tokens.
@@ -65,7 +69,10 @@ async fn bad_credentials_get_401_and_the_server_stays_up() {
         junk.as_str(),
     ] {
         let c = cluster.client_with_token(token).unwrap();
-        let err = Api::<Namespace>::all(c).list(&Default::default()).await.unwrap_err();
+        let err = Api::<Namespace>::all(c)
+            .list(&Default::default())
+            .await
+            .unwrap_err();
         assert_eq!(status_code(err), 401, "token {token:.20}");
     }
 
@@ -89,17 +96,21 @@ async fn bad_credentials_get_401_and_the_server_stays_up() {
         },
     ))
     .unwrap();
-    let err = Api::<Namespace>::all(c).list(&Default::default()).await.unwrap_err();
+    let err = Api::<Namespace>::all(c)
+        .list(&Default::default())
+        .await
+        .unwrap_err();
     assert_eq!(status_code(err), 401);
 
     // An expired certificate from the right CA.
     let (cert_pem, key_pem) = expired_cert(&cluster);
-    let c = client_from(&cluster.kubeconfig_with(
-        "late",
-        Credential::ClientCert { cert_pem, key_pem },
-    ))
-    .unwrap();
-    let err = Api::<Namespace>::all(c).list(&Default::default()).await.unwrap_err();
+    let c =
+        client_from(&cluster.kubeconfig_with("late", Credential::ClientCert { cert_pem, key_pem }))
+            .unwrap();
+    let err = Api::<Namespace>::all(c)
+        .list(&Default::default())
+        .await
+        .unwrap_err();
     assert_eq!(status_code(err), 401);
 
     still_serves(&cluster).await;
@@ -171,7 +182,9 @@ async fn slow_clients_are_cut_off_and_others_are_served() {
         idle.push(TcpStream::connect(cluster.addr).await.unwrap());
     }
     let mut half = tls(&cluster).await;
-    half.write_all(b"GET /api HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    half.write_all(b"GET /api HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
     // Others are served meanwhile.
     still_serves(&cluster).await;
     // And the slow ones are closed by the server, within the limits.
@@ -200,7 +213,9 @@ async fn garbage_instead_of_tls_does_not_crash_the_server() {
     drop(short);
     // Raw bytes that are not TLS at all.
     let mut raw = TcpStream::connect(cluster.addr).await.unwrap();
-    raw.write_all(b"\x16\x03\x01\xff\xffgarbage-garbage").await.unwrap();
+    raw.write_all(b"\x16\x03\x01\xff\xffgarbage-garbage")
+        .await
+        .unwrap();
     let mut buf = Vec::new();
     let _ = tokio::time::timeout(Duration::from_secs(5), raw.read_to_end(&mut buf)).await;
     still_serves(&cluster).await;

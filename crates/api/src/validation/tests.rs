@@ -206,6 +206,7 @@ pub(super) fn valid(group: &str, plural: &str) -> Value {
             json!({"spec": {"namespace": "default"}})
         }
         ("authentication.k8s.io", "selfsubjectreviews") => json!({}),
+        ("authentication.k8s.io", "tokenreviews") => json!({"spec": {"token": "t"}}),
         ("", "bindings") => {
             json!({"metadata": meta("p", ns), "target": {"kind": "Node", "name": "n1"}})
         }

@@ -334,6 +334,16 @@ fn deleted_body(t: &Target, d: Deleted, opts: &DeleteOptions) -> (StatusCode, Va
 /// DELETE of one object.
 pub(crate) async fn delete(ctx: &Ctx<'_>, t: &Target) -> Result<Response> {
     let opts = DeleteOptions::from_request(ctx)?;
+    let req = crate::admission::request(
+        ironclad_admission::Operation::Delete,
+        t.info,
+        None,
+        t.namespace.as_deref(),
+        t.name(),
+        ctx.user,
+        !opts.dry_run.is_empty(),
+    );
+    crate::admission::node_restriction(ctx.state, &req, None, None).await?;
     let d = delete_object(ctx.state, t, &opts).await?;
     let (code, body) = deleted_body(t, d, &opts);
     let warnings: Vec<String> = propagation::default_warning(t.info, &opts)

@@ -70,18 +70,19 @@ pub(crate) async fn create(ctx: &Ctx<'_>, t: &Target) -> Result<Response> {
             let user = match kind {
                 "SelfSubjectAccessReview" => ctx.user.clone(),
                 _ => subject(&spec).ok_or_else(|| {
-                    invalid("spec.user", "at least one of user or group must be specified")
+                    invalid(
+                        "spec.user",
+                        "at least one of user or group must be specified",
+                    )
                 })?,
             };
             let resource = spec.get("resourceAttributes").filter(|v| v.is_object());
             let non_resource = spec.get("nonResourceAttributes").filter(|v| v.is_object());
             let attrs = match (resource, non_resource) {
                 (Some(r), None) => resource_attributes(user, r),
-                (None, Some(n)) => Attributes::non_resource(
-                    user,
-                    str_at(n, "verb"),
-                    str_at(n, "path"),
-                ),
+                (None, Some(n)) => {
+                    Attributes::non_resource(user, str_at(n, "verb"), str_at(n, "path"))
+                }
                 _ => {
                     return Err(invalid(
                         "spec",
@@ -89,7 +90,9 @@ pub(crate) async fn create(ctx: &Ctx<'_>, t: &Target) -> Result<Response> {
                     ));
                 }
             };
-            if kind == "LocalSubjectAccessReview" && Some(attrs.namespace.as_str()) != t.namespace.as_deref() {
+            if kind == "LocalSubjectAccessReview"
+                && Some(attrs.namespace.as_str()) != t.namespace.as_deref()
+            {
                 return Err(invalid(
                     "spec.resourceAttributes.namespace",
                     "must match metadata.namespace",
@@ -113,7 +116,12 @@ fn subject(spec: &Value) -> Option<UserInfo> {
     let groups: Vec<String> = spec
         .get("groups")
         .and_then(Value::as_array)
-        .map(|g| g.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .map(|g| {
+            g.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
         .unwrap_or_default();
     if name.is_empty() && groups.is_empty() {
         return None;
@@ -193,7 +201,8 @@ fn rules_json(rules: &Rules) -> Value {
         .resource_rules
         .iter()
         .map(|r| {
-            let mut o = json!({"verbs": r.verbs, "apiGroups": r.api_groups, "resources": r.resources});
+            let mut o =
+                json!({"verbs": r.verbs, "apiGroups": r.api_groups, "resources": r.resources});
             if !r.resource_names.is_empty() {
                 o["resourceNames"] = json!(r.resource_names);
             }

@@ -286,6 +286,16 @@ pub(crate) async fn bind(ctx: &Ctx<'_>, t: &Target) -> Result<Response> {
 /// enforced yet).
 async fn evict(ctx: &Ctx<'_>, t: &Target) -> Result<Response> {
     let body = decode_body(ctx)?;
+    let req = crate::admission::request(
+        ironclad_admission::Operation::Create,
+        t.info,
+        Some("eviction"),
+        t.namespace.as_deref(),
+        t.name(),
+        ctx.user,
+        false,
+    );
+    crate::admission::node_restriction(ctx.state, &req, Some(&body), None).await?;
     let mut opts: DeleteOptions = body
         .get("deleteOptions")
         .cloned()

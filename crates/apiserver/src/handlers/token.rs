@@ -46,8 +46,20 @@ pub(crate) async fn create(ctx: &Ctx<'_>, t: &Target) -> Result<Response> {
     let name = t.name();
     let mut req = decode_body(ctx)?;
     if !req.is_object() {
-        return Err(ApiError::bad_request("the request body is not a JSON object"));
+        return Err(ApiError::bad_request(
+            "the request body is not a JSON object",
+        ));
     }
+    let admission_req = crate::admission::request(
+        ironclad_admission::Operation::Create,
+        t.info,
+        Some("token"),
+        Some(ns),
+        name,
+        ctx.user,
+        false,
+    );
+    crate::admission::node_restriction(ctx.state, &admission_req, Some(&req), None).await?;
     let store = ctx.state.store.as_ref();
     let Some(sa) = read_object(store, "serviceaccounts", ns, name).await? else {
         return Err(ApiError::not_found(t.err()));

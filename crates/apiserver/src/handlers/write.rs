@@ -15,12 +15,14 @@ use serde_json::Value;
 
 use super::read::must_read;
 use super::{Ctx, respond};
+use crate::admission;
 use crate::error::{ApiError, Result};
 use crate::machinery;
 use crate::objects::{self, meta_str};
 use crate::request::{FieldValidation, Target};
 use crate::response::{render_object, shape};
 use crate::server::AppState;
+use ironclad_admission::Operation;
 
 /// How many times a write computed from a stale read is recomputed before
 /// giving up with a Conflict (only when the client did not pin a version).
@@ -228,18 +230,36 @@ pub(crate) async fn create_object(
         "DaemonSet" => crate::kinds::daemon_set_template_generation(&mut obj, None),
         "APIService" => crate::kinds::api_service_initial_status(&mut obj),
         "CertificateSigningRequest" => {
-            let requester = opts.user.as_ref().map(|u| ironclad_api::certificates::Requester {
-                username: u.name.clone(),
-                uid: u.uid.clone(),
-                groups: u.groups.clone(),
-                extra: u.extra.clone(),
-            });
+            let requester = opts
+                .user
+                .as_ref()
+                .map(|u| ironclad_api::certificates::Requester {
+                    username: u.name.clone(),
+                    uid: u.uid.clone(),
+                    groups: u.groups.clone(),
+                    extra: u.extra.clone(),
+                });
             ironclad_api::certificates::set_requester(&mut obj, requester.as_ref());
         }
         _ => {}
     }
-    invalid(info, &obj, validation::validate_create(info, &obj))?;
+    let admission_req = opts.user.as_ref().map(|u| {
+        admission::request(
+            Operation::Create,
+            info,
+            None,
+            ns,
+            &admission::new_name(&obj),
+            u,
+            opts.dry_run,
+        )
+    });
+    // NamespaceLifecycle comes first, as upstream orders admission.
     check_namespace_open(state, info, ns).await?;
+    if let Some(req) = &admission_req {
+        admission::admit_create(state, req, &mut obj).await?;
+    }
+    invalid(info, &obj, validation::validate_create(info, &obj))?;
     let name = meta_str(&obj, "name").unwrap_or_default().to_string();
     let key = objects::key(info, ns, &name);
     let target = crate::error::Target {
@@ -277,9 +297,22 @@ pub(crate) async fn create_object(
         }
         let bytes = objects::encode(&obj)?;
         ironclad_store::check_value_size(key.as_bytes(), &bytes).map_err(ApiError::from)?;
+        // Quota is charged in the same transaction as the create.
+        let (quota_compares, quota_ops) = match &admission_req {
+            Some(req) => admission::quota_charge(state, req, &obj).await?,
+            None => Default::default(),
+        };
         let txn = Txn::new()
-            .when(std::iter::once(Compare::absent(key.clone().into_bytes())).chain(extra.compares))
-            .and_then(std::iter::once(Op::put(key.clone().into_bytes(), bytes)).chain(extra.ops));
+            .when(
+                std::iter::once(Compare::absent(key.clone().into_bytes()))
+                    .chain(extra.compares)
+                    .chain(quota_compares),
+            )
+            .and_then(
+                std::iter::once(Op::put(key.clone().into_bytes(), bytes))
+                    .chain(extra.ops)
+                    .chain(quota_ops),
+            );
         let resp = state.store.txn(txn).await?;
         if resp.succeeded {
             objects::set_resource_version(&mut obj, resp.revision);
@@ -296,7 +329,7 @@ pub(crate) async fn create_object(
         if exists.count > 0 {
             return Err(ApiError::already_exists(target));
         }
-        // An allocation raced another write: pick again.
+        // An allocation or a quota charge raced another write: again.
     }
     Err(ApiError::conflict(
         target,
@@ -443,6 +476,18 @@ async fn finish_update(
     machinery::check_namespace(info, t.namespace.as_deref(), new)?;
     machinery::prepare_update(info, new, &old, t.subresource.as_deref());
     defaults::apply(info, new);
+    if let Some(user) = &opts.user {
+        let req = admission::request(
+            Operation::Update,
+            info,
+            t.subresource.as_deref(),
+            t.namespace.as_deref(),
+            t.name(),
+            user,
+            opts.dry_run,
+        );
+        admission::node_restriction(state, &req, Some(new), Some(&old)).await?;
+    }
     if info.kind == "Service" && t.subresource.is_none() {
         crate::services::keep_allocations(new, &old);
     }

@@ -83,7 +83,9 @@ impl Authenticator {
                 Ok(None) => {}
                 Err(e) => failure = Some(e),
             }
-            return Err(refused(failure.as_deref().unwrap_or("invalid bearer token")));
+            return Err(refused(
+                failure.as_deref().unwrap_or("invalid bearer token"),
+            ));
         }
         if let Some(why) = failure {
             return Err(refused(&why));
@@ -103,10 +105,15 @@ impl Authenticator {
         if self.bootstrap
             && let Some((id, _)) = bootstrap::parse_token(token)
         {
-            let secret = read_object(store, "secrets", "kube-system", &bootstrap::secret_name(&id))
-                .await
-                .map_err(|e| e.message)?
-                .and_then(|v| serde_json::from_value(v).ok());
+            let secret = read_object(
+                store,
+                "secrets",
+                "kube-system",
+                &bootstrap::secret_name(&id),
+            )
+            .await
+            .map_err(|e| e.message)?
+            .and_then(|v| serde_json::from_value(v).ok());
             return bootstrap::authenticate(token, secret.as_ref(), SystemTime::now())
                 .map_err(|e| e.to_string());
         }

@@ -122,7 +122,9 @@ impl Authorizers {
         let mut graph = None;
         for mode in &config.modes {
             match mode {
-                AuthzMode::AlwaysAllow => chain.push((Arc::new(AlwaysAllow), Arc::new(AlwaysAllow))),
+                AuthzMode::AlwaysAllow => {
+                    chain.push((Arc::new(AlwaysAllow), Arc::new(AlwaysAllow)))
+                }
                 AuthzMode::AlwaysDeny => chain.push((Arc::new(AlwaysDeny), Arc::new(AlwaysDeny))),
                 AuthzMode::Abac => {
                     let policy = config.abac.clone().ok_or(
@@ -244,7 +246,12 @@ impl Authorizers {
 }
 
 /// The RBAC resources, in the order [`RbacSources`] keeps them.
-const RBAC_RESOURCES: [&str; 4] = ["clusterroles", "clusterrolebindings", "roles", "rolebindings"];
+const RBAC_RESOURCES: [&str; 4] = [
+    "clusterroles",
+    "clusterrolebindings",
+    "roles",
+    "rolebindings",
+];
 
 fn prefix(group: &str, plural: &str) -> String {
     match registry::RESOURCES
@@ -257,7 +264,12 @@ fn prefix(group: &str, plural: &str) -> String {
 }
 
 fn ns_name(v: &Value) -> (String, String) {
-    let s = |p: &str| v.pointer(p).and_then(Value::as_str).unwrap_or("").to_string();
+    let s = |p: &str| {
+        v.pointer(p)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
     (s("/metadata/namespace"), s("/metadata/name"))
 }
 
@@ -291,12 +303,19 @@ impl RbacSources {
             Ok(a) => a,
             Err(p) => p.into_inner(),
         };
-        fn typed<T: serde::de::DeserializeOwned>(m: &BTreeMap<(String, String), Arc<Value>>) -> Vec<T> {
+        fn typed<T: serde::de::DeserializeOwned>(
+            m: &BTreeMap<(String, String), Arc<Value>>,
+        ) -> Vec<T> {
             m.values()
                 .filter_map(|v| serde_json::from_value(Value::clone(v)).ok())
                 .collect()
         }
-        RbacIndex::new(typed(&all[0]), typed(&all[1]), typed(&all[2]), typed(&all[3]))
+        RbacIndex::new(
+            typed(&all[0]),
+            typed(&all[1]),
+            typed(&all[2]),
+            typed(&all[3]),
+        )
     }
 }
 
