@@ -220,7 +220,7 @@ mod tests {
         let store = store(&dir.path().join("store")).await;
         let token = JoinToken::generate().unwrap().to_string();
         let dirs: Vec<PkiDir> = (0..4)
-            .map(|i| PkiDir::new(&dir.path().join(format!("server{i}"))))
+            .map(|i| PkiDir::new(dir.path().join(format!("server{i}"))))
             .collect();
         let joined =
             futures::future::join_all(dirs.iter().map(|d| join(store.as_ref(), d, Some(&token))))
@@ -232,7 +232,7 @@ mod tests {
         assert!(cas.windows(2).all(|w| w[0] == w[1]), "two CAs were minted");
         // A later server with the wrong token is refused; with none, told
         // to pass one.
-        let late = PkiDir::new(&dir.path().join("late"));
+        let late = PkiDir::new(dir.path().join("late"));
         let wrong = JoinToken::generate().unwrap().to_string();
         let err = join(store.as_ref(), &late, Some(&wrong))
             .await

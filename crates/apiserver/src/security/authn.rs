@@ -105,15 +105,10 @@ impl Authenticator {
         if self.bootstrap
             && let Some((id, _)) = bootstrap::parse_token(token)
         {
-            let secret = read_object(
-                store,
-                "secrets",
-                "kube-system",
-                &bootstrap::secret_name(&id),
-            )
-            .await
-            .map_err(|e| e.message)?
-            .and_then(|v| serde_json::from_value(v).ok());
+            let secret = read_object(store, "secrets", "kube-system", &bootstrap::secret_name(id))
+                .await
+                .map_err(|e| e.message)?
+                .and_then(|v| serde_json::from_value(v).ok());
             return bootstrap::authenticate(token, secret.as_ref(), SystemTime::now())
                 .map_err(|e| e.to_string());
         }

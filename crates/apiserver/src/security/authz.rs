@@ -273,10 +273,13 @@ fn ns_name(v: &Value) -> (String, String) {
     (s("/metadata/namespace"), s("/metadata/name"))
 }
 
+/// Objects of one resource by namespace and name.
+type ByName = BTreeMap<(String, String), Arc<Value>>;
+
 /// The RBAC objects as last seen, by resource and `namespace/name`.
 #[derive(Default)]
 struct RbacSources {
-    objects: std::sync::Mutex<[BTreeMap<(String, String), Arc<Value>>; 4]>,
+    objects: std::sync::Mutex<[ByName; 4]>,
 }
 
 impl RbacSources {
