@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from kubernetes import client, config
 
-from support import unique, wait_until
+from support import ROOT_CA_CONFIG_MAP, unique, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 READY_TIMEOUT = 60.0
@@ -123,9 +123,25 @@ def core(api_client):
     return client.CoreV1Api(api_client)
 
 
+def has_config_map(core, namespace, name):
+    """Whether the ConfigMap `namespace/name` exists."""
+    try:
+        core.read_namespaced_config_map(name, namespace)
+    except client.ApiException as e:
+        if e.status == 404:
+            return False
+        raise
+    return True
+
+
 @pytest.fixture
 def namespace(core, request):
-    """A namespace of this test's own (created now, deleted afterwards)."""
+    """A namespace of this test's own (created now, deleted afterwards).
+
+    It is handed over settled: Active, and holding the `kube-root-ca.crt`
+    ConfigMap the root-ca-cert-publisher adds to every new namespace shortly
+    after its creation, so that no write of the controller's lands in the
+    middle of a test (a list, a watch) and makes it racy."""
     stem = re.sub(r"[^a-z0-9]+", "-", request.node.name.removeprefix("test_").lower())
     name = unique(stem[:40].strip("-") or "t")
     core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
@@ -133,6 +149,7 @@ def namespace(core, request):
         lambda: core.read_namespace(name).status.phase == "Active",
         f"namespace {name} to be Active",
     )
+    wait_until(lambda: has_config_map(core, name, ROOT_CA_CONFIG_MAP), f"{ROOT_CA_CONFIG_MAP} in namespace {name}")
     yield name
     try:
         core.delete_namespace(name)

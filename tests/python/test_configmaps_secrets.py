@@ -30,8 +30,10 @@ def test_configmap_crud(core, namespace):
     patched = core.patch_namespaced_config_map("settings", namespace, {"data": {"extra": "1"}})
     assert patched.data == {"mode": "slow", "extra": "1"}
 
+    # Every namespace also has the cluster CA bundle, as upstream's do (the
+    # namespace fixture waits for it, so it is there by now).
     listed = core.list_namespaced_config_map(namespace)
-    assert [cm.metadata.name for cm in listed.items] == ["settings"]
+    assert [cm.metadata.name for cm in listed.items] == ["kube-root-ca.crt", "settings"]
     assert listed.metadata.resource_version
 
     # Deleting a ConfigMap answers with a Success Status naming it.
@@ -40,7 +42,8 @@ def test_configmap_crud(core, namespace):
     assert status["status"] == "Success"
     assert status["details"]["name"] == "settings"
     assert status["details"]["uid"] == created.metadata.uid
-    assert core.list_namespaced_config_map(namespace).items == []
+    names = [cm.metadata.name for cm in core.list_namespaced_config_map(namespace).items]
+    assert names == ["kube-root-ca.crt"]
 
 
 def test_secret_crud(core, namespace):

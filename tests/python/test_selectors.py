@@ -2,6 +2,8 @@
 
 from kubernetes import client
 
+from support import without_root_ca
+
 
 def make(core, namespace, name, **labels):
     meta = client.V1ObjectMeta(name=name, labels=labels or None)
@@ -9,7 +11,9 @@ def make(core, namespace, name, **labels):
 
 
 def names(config_map_list):
-    return sorted(cm.metadata.name for cm in config_map_list.items)
+    """The sorted names of the test's own ConfigMaps in a list (the
+    namespace's unlabelled `kube-root-ca.crt` matches some selectors too)."""
+    return sorted(cm.metadata.name for cm in without_root_ca(config_map_list.items))
 
 
 def test_label_selector(core, namespace):

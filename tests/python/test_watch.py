@@ -3,9 +3,15 @@ resourceVersion, selector transitions and bookmarks.
 
 Every stream is bounded twice: `timeout_seconds` ends it on the server, and
 `_request_timeout` makes the client give up if the server goes quiet, so a
-missing event fails the test instead of hanging it."""
+missing event fails the test instead of hanging it.
+
+The `namespace` fixture hands over a namespace that already holds its
+`kube-root-ca.crt` ConfigMap, so a watch's initial state includes it and
+nothing of the controller's is written while a test runs."""
 
 from kubernetes import client, watch
+
+from support import ROOT_CA_CONFIG_MAP, is_root_ca
 
 WATCH_SECONDS = 15
 # Bookmarks come every 10 s (upstream: about once a minute), so waiting for
@@ -37,6 +43,9 @@ def test_watch_sees_added_modified_deleted_in_order(core, namespace):
     # is known to be running when it happens.
     for event in events:
         obj = event["object"]
+        # The namespace's CA bundle is part of the initial state, not ours.
+        if is_root_ca(event["raw_object"]):
+            continue
         seen.append((event["type"], obj.metadata.name, (obj.data or {}).get("v")))
         if len(seen) == 1:
             core.patch_namespaced_config_map("seed", namespace, {"data": {"v": "1"}})
@@ -135,4 +144,5 @@ def test_watch_list_ends_initial_events_with_a_bookmark(core, namespace):
             w.stop()
             break
         seen.append((event["type"], event["object"].metadata.name))
-    assert sorted(seen) == [("ADDED", "a"), ("ADDED", "b")]
+    # Everything in the namespace, the CA bundle the cluster put there too.
+    assert sorted(seen) == [("ADDED", "a"), ("ADDED", "b"), ("ADDED", ROOT_CA_CONFIG_MAP)]
