@@ -136,6 +136,7 @@ pub(crate) async fn admit_create(
             ironclad_admission::limitranger::admit(req, obj, None, &ranges).map_err(refusal)?;
         }
     }
+    rbac_escalation(state, req, obj).await?;
     node_restriction(state, req, Some(obj), None).await
 }
 
@@ -208,6 +209,106 @@ pub(crate) async fn quota_charge(
         ops.push(Op::put(key.clone(), objects::encode(&q)?));
     }
     Ok((compares, ops))
+}
+
+/// RBAC's escalation check on a write of a Role, ClusterRole or binding:
+/// nobody may grant permissions they do not hold, unless they may
+/// `escalate` (roles) or `bind` (bindings) — upstream's rule, enforced by
+/// its RBAC storage. Only with the RBAC authorizer on.
+pub(crate) async fn rbac_escalation(
+    state: &Arc<AppState>,
+    req: &Request,
+    obj: &Value,
+) -> Result<()> {
+    use ironclad_auth::{Attributes, Decision};
+    use k8s_openapi::api::rbac::v1::{ClusterRole, PolicyRule, Role};
+    if req.group != "rbac.authorization.k8s.io" || req.user.in_group(ironclad_auth::user::MASTERS) {
+        return Ok(());
+    }
+    let Some(auth) = &state.auth else {
+        return Ok(());
+    };
+    let Some(index) = auth.authz.rbac_index() else {
+        return Ok(());
+    };
+    let allowed = |verb: &str, resource: &str, name: &str| {
+        let mut a = Attributes::resource(
+            req.user.clone(),
+            verb,
+            "rbac.authorization.k8s.io",
+            resource,
+            &req.namespace,
+            name,
+        );
+        a.api_version = "v1".into();
+        matches!(auth.authz.authorize(&a), Decision::Allow(_))
+    };
+    let name = meta_str(obj, "name").unwrap_or_default().to_string();
+    let rules: Vec<PolicyRule> = match req.resource.as_str() {
+        "roles" | "clusterroles" => {
+            if allowed("escalate", &req.resource, &name) {
+                return Ok(());
+            }
+            serde_json::from_value(obj.get("rules").cloned().unwrap_or(Value::Null))
+                .unwrap_or_default()
+        }
+        "rolebindings" | "clusterrolebindings" => {
+            let kind = obj
+                .pointer("/roleRef/kind")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let role = obj
+                .pointer("/roleRef/name")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let plural = if kind == "Role" {
+                "roles"
+            } else {
+                "clusterroles"
+            };
+            if allowed("bind", plural, role) {
+                return Ok(());
+            }
+            let info = ironclad_api::registry::lookup("rbac.authorization.k8s.io", "v1", plural)
+                .ok_or_else(|| ApiError::internal(format!("{plural} are not registered")))?;
+            let ns = (kind == "Role").then_some(req.namespace.as_str());
+            let key = objects::key(info, ns, role);
+            let stored = match state.store.get(key.as_bytes()).await? {
+                Some(kv) => objects::decode(&kv)?,
+                // Upstream refuses a binding to a role it cannot resolve
+                // unless the user may bind it.
+                None => Value::Null,
+            };
+            let rules = if kind == "Role" {
+                serde_json::from_value::<Role>(stored)
+                    .ok()
+                    .and_then(|r| r.rules)
+            } else {
+                serde_json::from_value::<ClusterRole>(stored)
+                    .ok()
+                    .and_then(|r| r.rules)
+            };
+            match rules {
+                Some(r) => r,
+                None => {
+                    return Err(ApiError::forbidden(format!(
+                        "{}.rbac.authorization.k8s.io \"{name}\" is forbidden: user \"{}\" may not bind {} \"{role}\": it does not exist or cannot be read",
+                        req.resource, req.user.name, plural
+                    )));
+                }
+            }
+        }
+        _ => return Ok(()),
+    };
+    index
+        .confirm_no_escalation(&req.user, &req.namespace, &rules)
+        .map_err(|why| {
+            ApiError::forbidden(format!(
+                "{}.rbac.authorization.k8s.io \"{name}\" is forbidden: {why}",
+                req.resource
+            ))
+            .with_details(serde_json::json!({"name": name, "group": "rbac.authorization.k8s.io", "kind": req.resource}))
+        })
 }
 
 /// The name admission sees for a new object.

@@ -108,7 +108,13 @@ fn rbac_users_are_allowed_exactly_what_they_are_bound_to() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let server = Proc::server(&dir.path().join("server"));
+    let audit_log = dir.path().join("audit.log");
+    let mut server = Proc::start(
+        "server",
+        &dir.path().join("server"),
+        &["--audit-log-path", audit_log.to_str().unwrap()],
+    );
+    server.expect("ready");
     let admin = server.kubeconfig();
     let kc = std::fs::read_to_string(&admin).unwrap();
     assert!(kc.contains("server: https://"), "{kc}");

@@ -395,3 +395,76 @@ async fn pods_get_a_service_account_token_volume_and_limit_range_defaults() {
         404
     );
 }
+
+#[tokio::test]
+async fn nobody_grants_permissions_they_do_not_hold() {
+    use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
+    let cluster = TestCluster::start().await.unwrap();
+    let admin = cluster.client().unwrap();
+    let role: Role = serde_json::from_value(json!({
+        "metadata": {"name": "binder"},
+        "rules": [{"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["rolebindings", "roles"], "verbs": ["create", "get", "list"]}],
+    }))
+    .unwrap();
+    Api::<Role>::namespaced(admin.clone(), "default")
+        .create(&PostParams::default(), &role)
+        .await
+        .unwrap();
+    let binding = |name: &str, kind: &str, role: &str| -> RoleBinding {
+        serde_json::from_value(json!({
+            "metadata": {"name": name},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": role},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "alice"}],
+        }))
+        .unwrap()
+    };
+    Api::<RoleBinding>::namespaced(admin, "default")
+        .create(
+            &PostParams::default(),
+            &binding("alice-binder", "Role", "binder"),
+        )
+        .await
+        .unwrap();
+    let alice = cluster.client_as("alice", &[]).unwrap();
+    let as_alice: Api<RoleBinding> = Api::namespaced(alice.clone(), "default");
+    // She may bind what she holds (eventually: RBAC follows a watch)...
+    eventually(
+        "alice may create bindings",
+        Duration::from_secs(10),
+        || async {
+            as_alice
+                .create(&PostParams::default(), &binding("again", "Role", "binder"))
+                .await
+                .ok()
+        },
+    )
+    .await;
+    // ...but not cluster-admin, nor a role with more than she has.
+    let (c, msg) = code(
+        as_alice
+            .create(
+                &PostParams::default(),
+                &binding("grab", "ClusterRole", "cluster-admin"),
+            )
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(c, 403, "{msg}");
+    assert!(
+        msg.contains("attempting to grant RBAC permissions not currently held"),
+        "{msg}"
+    );
+    let wider: Role = serde_json::from_value(json!({
+        "metadata": {"name": "wider"},
+        "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}],
+    }))
+    .unwrap();
+    let (c, msg) = code(
+        Api::<Role>::namespaced(alice, "default")
+            .create(&PostParams::default(), &wider)
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(c, 403, "{msg}");
+    assert!(msg.contains("not currently held"), "{msg}");
+}

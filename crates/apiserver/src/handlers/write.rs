@@ -486,6 +486,7 @@ async fn finish_update(
             user,
             opts.dry_run,
         );
+        admission::rbac_escalation(state, &req, new).await?;
         admission::node_restriction(state, &req, Some(new), Some(&old)).await?;
     }
     if info.kind == "Service" && t.subresource.is_none() {

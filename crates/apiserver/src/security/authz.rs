@@ -173,6 +173,11 @@ impl Authorizers {
         Decision::NoOpinion(reasons.join(", "))
     }
 
+    /// The current RBAC index, when RBAC is among the modes.
+    pub fn rbac_index(&self) -> Option<Arc<RbacIndex>> {
+        self.rbac.as_ref().map(|r| r.current())
+    }
+
     /// What `user` may do in `namespace` (SelfSubjectRulesReview).
     pub fn rules_for(&self, user: &UserInfo, namespace: &str) -> Rules {
         if user.in_group(MASTERS) {
