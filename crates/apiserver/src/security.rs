@@ -13,5 +13,6 @@ pub mod attributes;
 pub mod authn;
 pub mod authz;
 pub mod config;
+pub mod impersonation;
 
 pub use config::{AuthConfig, AuthzMode, ServiceAccountKeys};

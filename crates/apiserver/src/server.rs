@@ -232,7 +232,8 @@ async fn authenticate(
         .authenticate(state.store.as_ref(), peer, &parts.headers)
         .await
     {
-        Ok(user) => Ok(user),
+        Ok(user) => crate::security::impersonation::apply(&auth.authz, user, &parts.headers)
+            .map_err(IntoResponse::into_response),
         Err(_) if is_health_path(parts.uri.path()) => Ok(ironclad_auth::UserInfo::anonymous()),
         Err(e) => Err(e.into_response()),
     }

@@ -208,6 +208,25 @@ fn rbac_users_are_allowed_exactly_what_they_are_bound_to() {
         can_i_matches(&alice, verb, what, "team", &attempt);
     }
 
+    // Impersonation: the admin may act as alice, and then gets exactly
+    // alice's answers; alice may not act as anyone.
+    let as_alice = ok(
+        &admin,
+        &[
+            "auth", "can-i", "list", "pods", "-n", "team", "--as", "alice",
+        ],
+    );
+    assert_eq!(as_alice.trim(), "yes");
+    forbidden(
+        &admin,
+        &["get", "secret", "s1", "-n", "team", "--as", "alice"],
+    );
+    let refused = forbidden(&alice, &["get", "pods", "-n", "team", "--as", "bob"]);
+    assert!(
+        refused.contains("cannot impersonate resource \"users\""),
+        "{refused}"
+    );
+
     // A group binding: bob is in devs, devs may edit in team.
     let bob = issue(&server, dir.path(), "bob", &["devs"]);
     forbidden(&bob, &["create", "configmap", "b1", "-n", "team"]);
