@@ -232,12 +232,13 @@ pub async fn run_component(
         which.name()
     );
 
-    let elected = Elected::new(
-        which,
-        client,
-        &identity,
-        ironclad_controllers::Config::default(),
-    )?;
+    // The CA the kubeconfig trusts is the cluster's: published in every
+    // namespace as kube-root-ca.crt.
+    let config = ironclad_controllers::Config {
+        root_ca_pem: ironclad_pki::ca_of_kubeconfig(&args.kubeconfig).ok(),
+        ..Default::default()
+    };
+    let elected = Elected::new(which, client, &identity, config)?;
     let mut leading = elected.elector.subscribe();
     let name = which.name();
     let report = async move {
