@@ -14,6 +14,7 @@ mod bootstrap;
 pub mod encrypted_store;
 pub mod encryption;
 pub mod error;
+mod go_json;
 mod handlers;
 mod kinds;
 pub mod machinery;

@@ -2,17 +2,10 @@
 //! lenient like upstream's fallback: unknown fields are reported by
 //! [`unknown_fields`] (for a warning) and otherwise ignored.
 
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::Value;
 
-/// Go decodes `null` as the zero value; serde only defaults missing fields.
-fn nullable<'de, D, T>(d: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Default + Deserialize<'de>,
-{
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
-}
+use crate::go_json::nullable;
 
 /// The whole file.
 #[derive(Debug, Default, Deserialize)]

@@ -2,16 +2,9 @@
 //! `EncryptionConfiguration`), decoded strictly: unknown fields are errors,
 //! as upstream's strict decoding makes them. `config` validates it.
 
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
-/// Go decodes `null` as the zero value; serde only defaults missing fields.
-fn nullable<'de, D, T>(d: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Default + Deserialize<'de>,
-{
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
-}
+use crate::go_json::nullable;
 
 /// The whole file.
 #[derive(Debug, Default, Deserialize)]
