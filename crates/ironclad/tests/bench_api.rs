@@ -28,6 +28,25 @@ fn quick_run_prints_the_contract_figures() {
         "every watcher sees every event"
     );
     assert_eq!(report.figure("idle_rss_1000_objects")["unit"], "MB");
+    // The security chain: latency with it on (ironclad) and off (baseline),
+    // and the p99 difference against the 1 ms budget.
+    report.positive(&[
+        "auth_mutating_p50",
+        "auth_mutating_p99",
+        "auth_get_p50",
+        "auth_get_p99",
+    ]);
+    for (overhead, p99) in [
+        ("auth_mut_p99_overhead", "auth_mutating_p99"),
+        ("auth_get_p99_overhead", "auth_get_p99"),
+    ] {
+        let (f, p) = (report.figure(overhead), report.figure(p99));
+        let value = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap();
+        let diff = value(p, "ironclad") - value(p, "baseline");
+        assert!((value(f, "ironclad") - diff).abs() < 1e-9, "{f} vs {p}");
+        assert_eq!(f["baseline"], 1.0, "the budget: {f}");
+        assert_eq!(f["unit"], "ms");
+    }
     for f in report.results() {
         let name = f["name"].as_str().unwrap();
         assert!(name.len() <= 22, "{name} overflows the table's column");

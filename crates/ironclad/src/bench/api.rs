@@ -5,10 +5,18 @@
 //! measured in the same run: what remains is the API server's own cost.
 //!
 //! The server runs as its own process (`ironclad server` from this binary)
-//! so its idle memory is its own; the raw store runs in this process.
+//! so its idle memory is its own; the raw store runs in this process. The
+//! client speaks HTTPS with the admin certificate of the server's
+//! `admin.kubeconfig`.
+//!
+//! The security chain's cost is measured apart (`auth_*`): the same load
+//! on two in-process servers, authentication and authorization off and on.
 
+mod auth_chain;
+mod credentials;
 mod fanout;
 mod http;
+mod inprocess;
 mod load;
 mod process;
 
@@ -23,6 +31,7 @@ use ironclad_store::Store;
 use ironclad_store_embedded::{Config, EmbeddedStore};
 use ironclad_store_etcd::{EtcdCluster, EtcdStore};
 
+use self::auth_chain::AuthChain;
 use self::fanout::Fanout;
 use self::http::Api;
 use self::load::{Pace, RawLoad, ServerLoad, Stats};
@@ -36,6 +45,8 @@ const IDLE_NS: &str = "bench-idle";
 const FILL_CLIENTS: usize = 16;
 /// MiB to MB (RSS is read in KiB; the targets are in MB).
 const MIB_TO_MB: f64 = 1.048_576;
+/// The issue's budget for the security chain: added p99 latency, in ms.
+const AUTH_BUDGET_MS: f64 = 1.0;
 
 /// Options of `ironclad bench api`.
 #[derive(Args, Debug)]
@@ -62,6 +73,11 @@ pub struct ApiBenchArgs {
     /// ConfigMaps stored while the idle memory is read.
     #[arg(long, default_value_t = 1000)]
     objects: usize,
+    /// Let the two servers of the security-chain comparison (auth_*) fsync
+    /// every write. Off by default: the chain's cost is CPU work, which the
+    /// disk's latency spread would hide in the p99s.
+    #[arg(long)]
+    auth_fsync: bool,
 }
 
 /// The sizes of one run.
@@ -71,6 +87,8 @@ struct Plan {
     watchers: usize,
     writes: usize,
     objects: usize,
+    /// Whether the security-chain servers fsync every write.
+    auth_fsync: bool,
 }
 
 impl From<&ApiBenchArgs> for Plan {
@@ -88,6 +106,7 @@ impl From<&ApiBenchArgs> for Plan {
             watchers: watchers.max(1),
             writes: writes.max(1),
             objects: a.objects,
+            auth_fsync: a.auth_fsync,
         }
     }
 }
@@ -137,6 +156,12 @@ pub async fn run(args: ApiBenchArgs) -> anyhow::Result<()> {
         raw
     };
 
+    say(
+        "bench api: security chain: two in-process servers over TLS, auth off and on \
+         (Node,RBAC, a non-admin client certificate), alternating every 0.5 s",
+    );
+    let auth = auth_chain::measure(plan.pace, plan.auth_fsync, &say).await?;
+
     say("bench api: starting a single-member etcd on loopback");
     let cluster = EtcdCluster::start(1)
         .await
@@ -153,13 +178,13 @@ pub async fn run(args: ApiBenchArgs) -> anyhow::Result<()> {
     let theirs_raw = raw_side(Arc::new(store), theirs.stored.clone(), plan, &say).await?;
     drop(cluster);
 
-    let report = report(&ours, &ours_raw, &theirs, &theirs_raw);
+    let report = report(&ours, &ours_raw, &theirs, &theirs_raw, &auth);
     if !args.json {
         legend(plan, &etcd);
     }
     report.print(args.json)?;
     if !args.json {
-        targets(&ours);
+        targets(&ours, &auth);
     }
     Ok(())
 }
@@ -315,9 +340,11 @@ fn report(
     ours_raw: &RawSide,
     theirs: &ServerSide,
     theirs_raw: &RawSide,
+    auth: &AuthChain,
 ) -> Report {
     let mut results = figures(&EMBEDDED, ours, ours_raw);
     results.extend(figures(&ETCD, theirs, theirs_raw));
+    results.extend(auth_figures(auth));
     // Both memory figures compare with etcd alone holding the same objects:
     // the store the etcd-backed server needs beside it.
     for f in &mut results {
@@ -385,6 +412,35 @@ fn figures(names: &Names, server: &ServerSide, raw: &RawSide) -> Vec<Figure> {
     out
 }
 
+/// The security chain: latency with it (the `ironclad` column) and
+/// without it (the baseline column), and the difference of the p99s
+/// against the budget.
+fn auth_figures(auth: &AuthChain) -> Vec<Figure> {
+    let (on_mut, off_mut) = (auth.on.mutating(), auth.off.mutating());
+    let side_by_side = |name, on: &Stats, off: &Stats, p: fn(&Stats) -> f64| Figure {
+        name,
+        unit: "ms",
+        ironclad: p(on),
+        baseline: p(off),
+        better: Better::Lower,
+    };
+    let overhead = |name, on: &Stats, off: &Stats| Figure {
+        name,
+        unit: "ms",
+        ironclad: on.p99() - off.p99(),
+        baseline: AUTH_BUDGET_MS,
+        better: Better::Lower,
+    };
+    vec![
+        side_by_side("auth_mutating_p50", &on_mut, &off_mut, Stats::p50),
+        side_by_side("auth_mutating_p99", &on_mut, &off_mut, Stats::p99),
+        side_by_side("auth_get_p50", &auth.on.get, &auth.off.get, Stats::p50),
+        side_by_side("auth_get_p99", &auth.on.get, &auth.off.get, Stats::p99),
+        overhead("auth_mut_p99_overhead", &on_mut, &off_mut),
+        overhead("auth_get_p99_overhead", &auth.on.get, &auth.off.get),
+    ]
+}
+
 /// What the columns are, above the table.
 fn legend(plan: Plan, etcd: &str) {
     println!(
@@ -407,11 +463,28 @@ fn legend(plan: Plan, etcd: &str) {
         load::LIST_SIZE,
         plan.watchers
     );
+    println!(
+        "auth_*: the same open loop ({}/s, {} creates, gets and updates per side, in 0.5 s blocks \
+         alternating off, on, on, off, ...) on two in-process servers on the embedded store ({}), both over TLS with \
+         the same client certificate: ironclad = authentication and authorization on (Node,RBAC; \
+         the user `{}`, bound by a RoleBinding to an edit-like ClusterRole), baseline column = \
+         Config.auth = None (served as system:masters). Admission runs on both. \
+         auth_*_overhead = p99 on - p99 off; its baseline column is the budget ({AUTH_BUDGET_MS} ms): \
+         \"ironclad is\" >= 1 means within it.",
+        plan.pace.rate,
+        auth_chain::per_side(plan.pace),
+        if plan.auth_fsync {
+            "fsync on"
+        } else {
+            "fsync off"
+        },
+        auth_chain::USER,
+    );
 }
 
 /// The issue's targets for the server on the embedded store (printed, not
 /// asserted: a loaded machine should not fail a run).
-fn targets(ours: &ServerSide) {
+fn targets(ours: &ServerSide, auth: &AuthChain) {
     let check = |ok: bool| if ok { "met" } else { "MISSED" };
     let mutating = ours.load.mutating().p99();
     println!(
@@ -424,5 +497,18 @@ fn targets(ours: &ServerSide) {
         check(ours.fanout.p99 <= 100.0 && ours.fanout.missed == 0),
         ours.rss,
         check(ours.rss <= 60.0)
+    );
+    let mutating = auth.on.mutating().p99() - auth.off.mutating().p99();
+    let get = auth.on.get.p99() - auth.off.get.p99();
+    println!(
+        "target (security chain): authn+authz+admission adds <= {AUTH_BUDGET_MS} ms p99: \
+         mutating {mutating:+.2} ms, get {get:+.2} ms, {}; per request in-process: \
+         client certificate authentication p50 {:.1} µs (p99 {:.1} µs), authorization p50 {:.1} µs \
+         (p99 {:.1} µs)",
+        check(mutating <= AUTH_BUDGET_MS && get <= AUTH_BUDGET_MS),
+        auth.steps.authn_p50,
+        auth.steps.authn_p99,
+        auth.steps.authz_p50,
+        auth.steps.authz_p99,
     );
 }

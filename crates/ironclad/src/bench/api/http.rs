@@ -1,43 +1,54 @@
 //! The benchmark's HTTP side: a pooled HTTP/1.1 client for the API server
-//! (hyper-util's client, with TCP_NODELAY as client-go's transport sets it)
-//! and the ConfigMaps it sends.
+//! over TLS with a client certificate (hyper-util's client on a rustls
+//! connector, with TCP_NODELAY as client-go's transport sets it) and the
+//! ConfigMaps it sends.
 
 use anyhow::Context;
 use bytes::Bytes;
 use http::{Method, Request, StatusCode, header};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
 
+use super::credentials::Credentials;
+
 /// Bytes of filler in every ConfigMap (the `bench store` value size).
 const PAYLOAD_BYTES: usize = 256;
 
-/// A client of one API server on loopback. Cheap to clone (the pool is
-/// shared).
+/// A client of one API server. Cheap to clone (the pool is shared).
+/// Connections are kept and reused, as client-go's are: a TLS handshake is
+/// paid once per connection, not per request.
 #[derive(Clone)]
 pub struct Api {
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
     base: String,
 }
 
 impl Api {
-    /// A client of `http://127.0.0.1:<port>`.
-    pub fn new(port: u16) -> Api {
-        let mut connector = HttpConnector::new();
+    /// A client of `creds.server` presenting `creds`' client certificate.
+    pub fn new(creds: &Credentials) -> anyhow::Result<Api> {
+        let mut tcp = HttpConnector::new();
         // Without it, Nagle's algorithm and delayed ACKs can hold small
         // writes back by tens of milliseconds, which is the client's stall,
         // not the server's.
-        connector.set_nodelay(true);
+        tcp.set_nodelay(true);
+        tcp.enforce_http(false);
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(creds.tls_config()?)
+            .https_only()
+            .enable_http1()
+            .wrap_connector(tcp);
         let client = Client::builder(TokioExecutor::new())
             .pool_max_idle_per_host(1024)
             .build(connector);
-        Api {
+        Ok(Api {
             client,
-            base: format!("http://127.0.0.1:{port}"),
-        }
+            base: creds.server.clone(),
+        })
     }
 
     /// Sends a request and waits for its response headers.

@@ -37,7 +37,8 @@ pub struct Pace {
 }
 
 impl Pace {
-    fn requests(&self) -> usize {
+    /// How many requests a phase sends.
+    pub fn requests(&self) -> usize {
         ((self.rate as f64) * self.duration.as_secs_f64())
             .round()
             .max(1.0) as usize

@@ -2,7 +2,7 @@
 //! very binary — so that its memory is its own and it runs on its own
 //! runtime, as it does in production.
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -11,6 +11,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use tokio::process::{Child, Command};
 
+use super::credentials::Credentials;
 use super::http::Api;
 use crate::bench::rss_mib;
 
@@ -23,15 +24,16 @@ const STOP_DEADLINE: Duration = Duration::from_secs(15);
 pub struct ServerProcess {
     child: Child,
     pid: u32,
-    port: u16,
-    log: PathBuf,
+    api: Api,
     // Declared last: removed after the process is gone.
     _dir: tempfile::TempDir,
 }
 
 impl ServerProcess {
     /// Starts a server on a fresh data directory and a free loopback port,
-    /// on the embedded store or on `etcd_servers`; returns once it is ready.
+    /// on the embedded store or on `etcd_servers`; returns once it is ready
+    /// and a client with the admin certificate of its `admin.kubeconfig`
+    /// got an answer from it.
     pub async fn start(etcd_servers: &[String]) -> anyhow::Result<ServerProcess> {
         let dir = tempfile::Builder::new()
             .prefix("ironclad-bench-api-")
@@ -39,17 +41,18 @@ impl ServerProcess {
             .context("temp dir")?;
         let port = free_port()?;
         let log = dir.path().join("server.log");
+        let data = dir.path().join("data");
         let exe = std::env::current_exe().context("find the ironclad binary")?;
         let mut cmd = Command::new(exe);
         cmd.arg("server")
             .arg("--data-dir")
-            .arg(dir.path().join("data"))
+            .arg(&data)
             .arg("--api-port")
             .arg(port.to_string());
         if !etcd_servers.is_empty() {
             cmd.arg("--etcd-servers").arg(etcd_servers.join(","));
         }
-        let child = cmd
+        let mut child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).context("create the server log")?)
@@ -57,40 +60,18 @@ impl ServerProcess {
             .spawn()
             .context("start `ironclad server`")?;
         let pid = child.id().context("the server exited at once")?;
-        let mut server = ServerProcess {
+        let api = wait_ready(&mut child, &data.join("admin.kubeconfig"), &log).await?;
+        Ok(ServerProcess {
             child,
             pid,
-            port,
-            log,
+            api,
             _dir: dir,
-        };
-        server.wait_ready().await?;
-        Ok(server)
+        })
     }
 
-    async fn wait_ready(&mut self) -> anyhow::Result<()> {
-        let api = self.api();
-        let deadline = Instant::now() + START_DEADLINE;
-        loop {
-            if api.ready().await {
-                return Ok(());
-            }
-            if let Some(status) = self.child.try_wait()? {
-                anyhow::bail!("`ironclad server` exited ({status}): {}", self.log_tail());
-            }
-            if Instant::now() > deadline {
-                anyhow::bail!(
-                    "`ironclad server` not ready after {START_DEADLINE:?}: {}",
-                    self.log_tail()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// A client of it.
+    /// A client of it, with the admin certificate (`system:masters`).
     pub fn api(&self) -> Api {
-        Api::new(self.port)
+        self.api.clone()
     }
 
     /// Its process id.
@@ -113,15 +94,45 @@ impl ServerProcess {
             }
         }
     }
+}
 
-    fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let start = text.len().saturating_sub(2000);
-        let start = (start..text.len())
-            .find(|i| text.is_char_boundary(*i))
-            .unwrap_or(0);
-        format!("its log ends: {}", &text[start..])
+/// Waits for the server to write its admin kubeconfig (the last thing it
+/// does before it says it is ready) and to answer `/readyz` over TLS;
+/// returns a client with the kubeconfig's credentials.
+async fn wait_ready(child: &mut Child, kubeconfig: &Path, log: &Path) -> anyhow::Result<Api> {
+    let deadline = Instant::now() + START_DEADLINE;
+    let mut api = None;
+    loop {
+        if api.is_none() && kubeconfig.exists() {
+            let creds = Credentials::from_kubeconfig(kubeconfig)?;
+            api = Some(Api::new(&creds)?);
+        }
+        if let Some(api) = &api
+            && api.ready().await
+        {
+            return Ok(api.clone());
+        }
+        if let Some(status) = child.try_wait()? {
+            anyhow::bail!("`ironclad server` exited ({status}): {}", log_tail(log));
+        }
+        if Instant::now() > deadline {
+            anyhow::bail!(
+                "`ironclad server` not ready after {START_DEADLINE:?}: {}",
+                log_tail(log)
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// The end of the server's log, for an error.
+fn log_tail(log: &Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let start = text.len().saturating_sub(2000);
+    let start = (start..text.len())
+        .find(|i| text.is_char_boundary(*i))
+        .unwrap_or(0);
+    format!("its log ends: {}", &text[start..])
 }
 
 /// A loopback port nobody listens on (a moment ago).
