@@ -48,6 +48,9 @@ pub struct Config {
     pub encryption: Option<Arc<crate::encryption::Transformers>>,
     /// The audit log (None: no audit).
     pub audit: Option<crate::audit::AuditConfig>,
+    /// Run the admission plugins on client writes (default). Off only for
+    /// the benchmark's baseline without the security chain.
+    pub admission: bool,
 }
 
 impl Config {
@@ -62,6 +65,7 @@ impl Config {
             auth: None,
             encryption: None,
             audit: None,
+            admission: true,
         }
     }
 }

@@ -2,9 +2,9 @@
 //! their own embedded store, both served over TLS by
 //! `ironclad_apiserver::tls::serve` with the same throwaway CA and serving
 //! certificate, one with authentication and authorization off
-//! (`Config.auth = None`) and one with them on (`Node,RBAC`, client
-//! certificates). Everything else — admission, the store, the watch
-//! caches — is the same on both.
+//! (`Config.auth = None`, `Config.admission = false`) and one with the
+//! whole chain on (`Node,RBAC`, client certificates, admission).
+//! Everything else — the store, the watch caches — is the same on both.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -89,6 +89,8 @@ impl InProcessServer {
             .context("listen on loopback")?;
         let addr = listener.local_addr().context("the listening address")?;
         let mut config = Config::new(addr.ip(), addr.port());
+        // The baseline has no security chain at all: no admission either.
+        config.admission = auth;
         if auth {
             // Node,RBAC, client certificates from the CA: what
             // `ironclad server` configures, without the service-account
