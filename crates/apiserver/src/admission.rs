@@ -82,17 +82,6 @@ async fn list_typed<T: serde::de::DeserializeOwned>(
         .collect())
 }
 
-async fn get(
-    state: &AppState,
-    plural: &str,
-    ns: Option<&str>,
-    name: &str,
-) -> Result<Option<Value>> {
-    let key = objects::key(core(plural)?, ns, name);
-    let kv = state.store.get(key.as_bytes()).await?;
-    kv.map(|kv| objects::decode(&kv)).transpose()
-}
-
 /// Five characters from upstream's alphabet for generated names.
 fn random_suffix() -> String {
     use rand::Rng;
@@ -116,9 +105,11 @@ pub(crate) async fn admit_create(
     let ns = req.namespace.clone();
     if req.is("", "pods") && req.subresource.is_empty() {
         let sa = match ironclad_admission::serviceaccount::account_to_look_up(req, obj) {
-            Some(name) => get(state, "serviceaccounts", Some(&ns), &name)
-                .await?
-                .and_then(|v| serde_json::from_value::<ServiceAccount>(v).ok()),
+            Some(name) => {
+                objects::read_core(state.store.as_ref(), "serviceaccounts", Some(&ns), &name)
+                    .await?
+                    .and_then(|v| serde_json::from_value::<ServiceAccount>(v).ok())
+            }
             None => None,
         };
         // The ServiceAccount controller creates `default` a moment after
@@ -156,9 +147,15 @@ pub(crate) async fn node_restriction(
     let Some(node) = req.user.node_name() else {
         return Ok(());
     };
-    let node_obj = get(state, "nodes", None, node).await?;
+    let node_obj = objects::read_core(state.store.as_ref(), "nodes", None, node).await?;
     let pod = if req.is("", "pods") && !req.name.is_empty() {
-        get(state, "pods", Some(&req.namespace), &req.name).await?
+        objects::read_core(
+            state.store.as_ref(),
+            "pods",
+            Some(&req.namespace),
+            &req.name,
+        )
+        .await?
     } else {
         None
     };

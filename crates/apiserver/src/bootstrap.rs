@@ -96,33 +96,56 @@ pub async fn run(state: &Arc<AppState>) -> Result<()> {
 /// change to a default role survives restarts.
 async fn rbac(state: &Arc<AppState>) -> Result<()> {
     use ironclad_auth::authz::bootstrap_policy as policy;
+    ensure_missing(state, "clusterroles", policy::cluster_roles()).await?;
+    ensure_missing(
+        state,
+        "clusterrolebindings",
+        policy::cluster_role_bindings(),
+    )
+    .await?;
+    ensure_missing(state, "roles", policy::roles()).await?;
+    ensure_missing(state, "rolebindings", policy::role_bindings()).await
+}
+
+/// Creates those of `objects` (RBAC `plural`) whose keys are not in the
+/// store yet: one keys-only read, so a restart does not push every default
+/// object through the write pipeline only to be told it exists.
+async fn ensure_missing<T>(state: &Arc<AppState>, plural: &str, objects: Vec<T>) -> Result<()>
+where
+    T: serde::Serialize
+        + k8s_openapi::Metadata<Ty = k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta>,
+{
     const GROUP: &str = "rbac.authorization.k8s.io";
-    let to_value = |v: serde_json::Result<Value>| {
-        v.map_err(|e| ApiError::internal(format!("bootstrap policy: {e}")))
-    };
-    for r in policy::cluster_roles() {
-        ensure(
-            state,
-            "clusterroles",
-            GROUP,
-            None,
-            to_value(serde_json::to_value(r))?,
+    let info = lookup(GROUP, "v1", plural)
+        .ok_or_else(|| ApiError::internal(format!("{plural} not registered")))?;
+    let prefix = crate::objects::prefix(info, None);
+    let present: std::collections::HashSet<bytes::Bytes> = state
+        .store
+        .range(
+            ironclad_store::RangeRequest::new(ironclad_store::KeyRange::prefix(
+                prefix.into_bytes(),
+            ))
+            .keys_only(),
         )
-        .await?;
-    }
-    for b in policy::cluster_role_bindings() {
-        let v = to_value(serde_json::to_value(b))?;
-        ensure(state, "clusterrolebindings", GROUP, None, v).await?;
-    }
-    for r in policy::roles() {
-        let ns = r.metadata.namespace.clone().unwrap_or_default();
-        let v = to_value(serde_json::to_value(r))?;
-        ensure(state, "roles", GROUP, Some(&ns), v).await?;
-    }
-    for b in policy::role_bindings() {
-        let ns = b.metadata.namespace.clone().unwrap_or_default();
-        let v = to_value(serde_json::to_value(b))?;
-        ensure(state, "rolebindings", GROUP, Some(&ns), v).await?;
+        .await?
+        .kvs
+        .into_iter()
+        .map(|kv| kv.key)
+        .collect();
+    for object in objects {
+        let meta = object.metadata();
+        let ns = meta.namespace.clone();
+        let key = crate::objects::key(
+            info,
+            ns.as_deref(),
+            meta.name.as_deref().unwrap_or_default(),
+        );
+        if present.contains(key.as_bytes()) {
+            continue;
+        }
+        let value = serde_json::to_value(object)
+            .map_err(|e| ApiError::internal(format!("bootstrap policy: {e}")))?;
+        ensure(state, plural, GROUP, ns.as_deref(), value).await?;
     }
     Ok(())
 }

@@ -64,6 +64,20 @@ pub fn encode(obj: &Value) -> Result<Bytes> {
         .map_err(|e| ApiError::internal(format!("encode object: {e}")))
 }
 
+/// Reads one core/v1 object by name (`namespace` is ignored for
+/// cluster-scoped resources); `None` if there is none.
+pub async fn read_core(
+    store: &dyn ironclad_store::Store,
+    plural: &str,
+    namespace: Option<&str>,
+    name: &str,
+) -> Result<Option<Value>> {
+    let info = ironclad_api::registry::lookup("", "v1", plural)
+        .ok_or_else(|| ApiError::internal(format!("{plural} are not registered")))?;
+    let kv = store.get(key(info, namespace, name).as_bytes()).await?;
+    kv.map(|kv| decode(&kv)).transpose()
+}
+
 /// Sets `metadata.resourceVersion`.
 pub fn set_resource_version(obj: &mut Value, rev: Revision) {
     if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {

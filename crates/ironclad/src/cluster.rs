@@ -12,7 +12,6 @@
 //! controller-manager and scheduler; each is re-issued when it nears
 //! expiry.
 
-use std::net::IpAddr;
 #[cfg(test)]
 use std::path::Path;
 use std::sync::Arc;
@@ -126,23 +125,30 @@ pub struct Certificates {
 pub fn certificates(
     pki: &PkiDir,
     ca: &Ca,
-    addresses: &[IpAddr],
-    service_ip: IpAddr,
-    extra_names: &[String],
+    spec: &ironclad_pki::ServingSpec,
 ) -> anyhow::Result<Certificates> {
-    let spec = ironclad_pki::serving_spec(addresses, service_ip, extra_names);
-    let client = |stem: &str, cn: &str, groups: &[&str]| {
-        let groups: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
-        pki.ensure_client_cert(ca, stem, cn, &groups, RENEW_BEFORE)
-            .with_context(|| format!("issue the {stem} certificate"))
+    use ironclad_pki::identities;
+    let client = |identity: &identities::ClientIdentity| {
+        pki.ensure_identity(ca, identity, RENEW_BEFORE)
+            .with_context(|| format!("issue the {} certificate", identity.file_stem))
     };
     Ok(Certificates {
         serving: pki
-            .ensure_serving_cert(ca, &spec, RENEW_BEFORE)
+            .ensure_serving_cert(ca, spec, RENEW_BEFORE)
             .context("issue the serving certificate")?,
-        admin: client("admin", "admin", &["system:masters"])?,
-        controller_manager: client("controller-manager", "system:kube-controller-manager", &[])?,
-        scheduler: client("scheduler", "system:kube-scheduler", &[])?,
+        // The admin keeps the user name `admin` its kubeconfig has always
+        // had (pki's ADMIN identity is k3s's `system:admin`).
+        admin: pki
+            .ensure_client_cert(
+                ca,
+                "admin",
+                "admin",
+                &["system:masters".to_string()],
+                RENEW_BEFORE,
+            )
+            .context("issue the admin certificate")?,
+        controller_manager: client(&identities::CONTROLLER_MANAGER)?,
+        scheduler: client(&identities::SCHEDULER)?,
     })
 }
 

@@ -187,13 +187,7 @@ pub async fn run(args: ServerArgs, shutdown: impl Future<Output = ()>) -> anyhow
     let service_ip = ironclad_apiserver::services::first_ip(&api_config.service_cidr)
         .context("the service CIDR")?;
     let serving_spec = ironclad_pki::serving_spec(&addresses, service_ip, &args.security.tls_san);
-    let certs = crate::cluster::certificates(
-        &pki,
-        &joined.ca,
-        &addresses,
-        service_ip,
-        &args.security.tls_san,
-    )?;
+    let certs = crate::cluster::certificates(&pki, &joined.ca, &serving_spec)?;
     api_config.auth = Some(security.auth.clone());
     api_config.audit = security.audit;
     api_config.encryption = Some(Arc::new(security.transformers));

@@ -180,19 +180,7 @@ fn access(ctx: &Ctx<'_>, attrs: &Attributes) -> Value {
 fn rules_for(ctx: &Ctx<'_>, user: &UserInfo, namespace: &str) -> Rules {
     match &ctx.state.auth {
         Some(auth) => auth.authz.rules_for(user, namespace),
-        None => Rules {
-            resource_rules: vec![ironclad_auth::authz::ResourceRule {
-                verbs: vec!["*".into()],
-                api_groups: vec!["*".into()],
-                resources: vec!["*".into()],
-                resource_names: Vec::new(),
-            }],
-            non_resource_rules: vec![ironclad_auth::authz::NonResourceRule {
-                verbs: vec!["*".into()],
-                non_resource_urls: vec!["*".into()],
-            }],
-            incomplete: false,
-        },
+        None => crate::security::authz::everything(),
     }
 }
 

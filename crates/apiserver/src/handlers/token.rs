@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 use super::write::decode_body;
 use super::{Ctx, respond};
 use crate::error::{ApiError, Result};
+use crate::objects::read_core;
 use crate::request::Target;
-use crate::security::authn::read_object;
 
 /// Default lifetime of a requested token (upstream: one hour).
 const DEFAULT_EXPIRATION_SECONDS: i64 = 3600;
@@ -61,7 +61,7 @@ pub(crate) async fn create(ctx: &Ctx<'_>, t: &Target) -> Result<Response> {
     );
     crate::admission::node_restriction(ctx.state, &admission_req, Some(&req), None).await?;
     let store = ctx.state.store.as_ref();
-    let Some(sa) = read_object(store, "serviceaccounts", ns, name).await? else {
+    let Some(sa) = read_core(store, "serviceaccounts", Some(ns), name).await? else {
         return Err(ApiError::not_found(t.err()));
     };
     let sa_uid = sa
@@ -172,11 +172,7 @@ async fn bound_object(
             "name is required",
         ));
     }
-    let obj = if plural == "nodes" {
-        read_cluster_object(ctx, plural, &name).await?
-    } else {
-        read_object(ctx.state.store.as_ref(), plural, namespace, &name).await?
-    };
+    let obj = read_core(ctx.state.store.as_ref(), plural, Some(namespace), &name).await?;
     let Some(obj) = obj else {
         return Err(ApiError::not_found(crate::error::Target {
             group: "",
@@ -211,7 +207,7 @@ async fn bound_object(
         }
         if let Some(n) = obj.pointer("/spec/nodeName").and_then(Value::as_str)
             && !n.is_empty()
-            && let Some(node_obj) = read_cluster_object(ctx, "nodes", n).await?
+            && let Some(node_obj) = read_core(ctx.state.store.as_ref(), "nodes", None, n).await?
         {
             let node_uid = node_obj
                 .pointer("/metadata/uid")
@@ -229,18 +225,4 @@ async fn bound_object(
         }),
         node,
     ))
-}
-
-async fn read_cluster_object(ctx: &Ctx<'_>, plural: &str, name: &str) -> Result<Option<Value>> {
-    let Some(info) = ironclad_api::registry::lookup("", "v1", plural) else {
-        return Ok(None);
-    };
-    let key = crate::objects::key(info, None, name);
-    let kv = ctx
-        .state
-        .store
-        .get(key.as_bytes())
-        .await
-        .map_err(|e| ApiError::unavailable(e.to_string()))?;
-    kv.map(|kv| crate::objects::decode(&kv)).transpose()
 }

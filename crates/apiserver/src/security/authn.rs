@@ -9,7 +9,6 @@ use std::time::SystemTime;
 
 use async_trait::async_trait;
 use http::{HeaderMap, header};
-use ironclad_api::registry;
 use ironclad_auth::UserInfo;
 use ironclad_auth::authn::bootstrap;
 use ironclad_auth::authn::serviceaccount::{ServiceAccountLookup, TokenVerifier, validate_live};
@@ -105,10 +104,15 @@ impl Authenticator {
         if self.bootstrap
             && let Some((id, _)) = bootstrap::parse_token(token)
         {
-            let secret = read_object(store, "secrets", "kube-system", &bootstrap::secret_name(id))
-                .await
-                .map_err(|e| e.message)?
-                .and_then(|v| serde_json::from_value(v).ok());
+            let secret = objects::read_core(
+                store,
+                "secrets",
+                Some("kube-system"),
+                &bootstrap::secret_name(id),
+            )
+            .await
+            .map_err(|e| e.message)?
+            .and_then(|v| serde_json::from_value(v).ok());
             return bootstrap::authenticate(token, secret.as_ref(), SystemTime::now())
                 .map_err(|e| e.to_string());
         }
@@ -142,24 +146,6 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .then_some(token)
 }
 
-/// Reads one core/v1 object from the store.
-pub(crate) async fn read_object(
-    store: &dyn Store,
-    plural: &str,
-    namespace: &str,
-    name: &str,
-) -> Result<Option<Value>, ApiError> {
-    let Some(info) = registry::lookup("", "v1", plural) else {
-        return Err(ApiError::internal(format!("no resource {plural}")));
-    };
-    let key = objects::key(info, Some(namespace), name);
-    let kv = store
-        .get(key.as_bytes())
-        .await
-        .map_err(|e| ApiError::unavailable(e.to_string()))?;
-    kv.map(|kv| objects::decode(&kv)).transpose()
-}
-
 /// Live objects a service-account token is bound to, read from the store.
 struct Lookup<'a> {
     store: &'a dyn Store,
@@ -167,7 +153,9 @@ struct Lookup<'a> {
 
 impl Lookup<'_> {
     async fn uid(&self, plural: &str, ns: &str, name: &str) -> Option<String> {
-        let obj = read_object(self.store, plural, ns, name).await.ok()??;
+        let obj = objects::read_core(self.store, plural, Some(ns), name)
+            .await
+            .ok()??;
         if obj.pointer("/metadata/deletionTimestamp").is_some() && plural != "pods" {
             return None;
         }

@@ -97,8 +97,8 @@ pub struct Authorizers {
     graph: Option<Arc<RwLock<NodeGraph>>>,
 }
 
-/// Rules that allow everything.
-fn everything() -> Rules {
+/// Rules that allow everything (what `system:masters` may do).
+pub fn everything() -> Rules {
     Rules {
         resource_rules: vec![ResourceRule {
             verbs: vec!["*".into()],
